@@ -1,0 +1,36 @@
+-- Stock count lines (cycle and full counts), typed and deduplicated by (event_id, sku).
+-- A count states what was on the shelf at counted_at.
+{{ config(unique_key=['event_id', 'sku']) }}
+
+with src as (
+  select event_id, payload::json as j, _accepted_at, _partition, _offset
+  from {{ source('bronze', 'inventory_counts') }}
+  where json_valid(payload)
+  {% if is_incremental() %} and _accepted_at > (select coalesce(max(_accepted_at), 'epoch'::timestamptz) from {{ this }}) - interval '{{ var("lookback_minutes") }} minutes' {% endif %}
+),
+typed as (
+  select
+    event_id,
+    j->>'count_id' as count_id,
+    j->>'store_id' as store_id,
+    j->>'count_type' as count_type,
+    try_cast(j->>'event_ts' as timestamptz) as counted_at,
+    from_json(j->'lines', '[{"sku":"VARCHAR","counted_qty":"INTEGER"}]') as lines,
+    _accepted_at, _partition, _offset
+  from src
+)
+select
+  event_id,
+  count_id,
+  store_id,
+  l.sku as sku,
+  count_type,
+  l.counted_qty as counted_qty,
+  counted_at,
+  _accepted_at
+from typed n cross join unnest(n.lines) as u(l)
+where counted_at is not null and store_id is not null and l.sku is not null and l.counted_qty >= 0
+  {% if is_incremental() %}
+  and not exists (select 1 from {{ this }} t where t.event_id = n.event_id)
+  {% endif %}
+qualify row_number() over (partition by event_id, l.sku order by _accepted_at, _partition, _offset) = 1

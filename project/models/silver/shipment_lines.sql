@@ -1,0 +1,42 @@
+-- Shipment status events from the logistics API, one row per line, deduplicated by (event_id, sku).
+-- Only lines of a 'received' event move stock (by qty_received).
+{{ config(unique_key=['event_id', 'sku']) }}
+
+with src as (
+  select event_id, payload::json as j, _accepted_at, _partition, _offset
+  from {{ source('bronze', 'logistics_shipments') }}
+  where json_valid(payload)
+  {% if is_incremental() %} and _accepted_at > (select coalesce(max(_accepted_at), 'epoch'::timestamptz) from {{ this }}) - interval '{{ var("lookback_minutes") }} minutes' {% endif %}
+),
+typed as (
+  select
+    event_id,
+    j->>'shipment_id' as shipment_id,
+    j->>'store_id' as store_id,
+    j->>'dc_id' as dc_id,
+    j->>'status' as status,
+    try_cast(j->>'eta' as timestamptz) as eta,
+    try_cast(j->>'event_ts' as timestamptz) as event_at,
+    from_json(j->'lines', '[{"sku":"VARCHAR","qty_dispatched":"INTEGER","qty_received":"INTEGER"}]') as lines,
+    _accepted_at, _partition, _offset
+  from src
+)
+select
+  event_id,
+  shipment_id,
+  store_id,
+  dc_id,
+  status,
+  l.sku as sku,
+  l.qty_dispatched as qty_dispatched,
+  l.qty_received as qty_received,
+  eta,
+  event_at,
+  _accepted_at
+from typed n cross join unnest(n.lines) as u(l)
+where event_at is not null and store_id is not null and l.sku is not null
+  and status in ('dispatched', 'in_transit', 'delayed', 'received')
+  {% if is_incremental() %}
+  and not exists (select 1 from {{ this }} t where t.event_id = n.event_id)
+  {% endif %}
+qualify row_number() over (partition by event_id, l.sku order by _accepted_at, _partition, _offset) = 1

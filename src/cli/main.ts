@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { defaultConfig, validateConfig, type FreshetConfig } from '../config/index.js';
+import { DataDirError, verifyInventory, prepareDataDir } from '../pipeline/index.js';
+import { formatVerifyReport } from './verify-report.js';
+import { sql } from './sql.js';
+import { up } from './up.js';
+import { readRunInfo } from './run-file.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const number = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${value}'.`);
+  return n;
+};
+
+/** Known, user-facing failures: shown as one sentence, never as a stack trace. */
+const USER_ERRORS = new Set([
+  'ConfigError',
+  'DataDirError',
+  'ServeError',
+  'SqlError',
+  'SimulatorMismatchError',
+  'ProjectError',
+  'CompileError',
+  'ModelRunError',
+  'QueryError',
+  'EngineError',
+  'LogLockedError',
+  'LogError',
+  'LakeError',
+  'UnsupportedFeatureError',
+  'TableNotFoundError',
+]);
+
+function fail(err: unknown): never {
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (process.env.FRESHET_DEBUG) process.stderr.write(`${e.stack ?? e.message}\n`);
+  if (USER_ERRORS.has(e.name) || e.name.endsWith('Error')) {
+    process.stderr.write(`freshet: ${e.message}\n`);
+  } else {
+    process.stderr.write(`freshet: ${e.message}\n(unexpected; run again with FRESHET_DEBUG=1 for details)\n`);
+  }
+  process.exit(1);
+}
+
+function program(): Command {
+  const d = defaultConfig();
+  const root = new Command('freshet')
+    .description(
+      'A real-time lakehouse for retail operations: sources → log → Delta bronze/silver/gold → dbt-compatible models on DuckDB → API, dashboard, SQL.',
+    )
+    .version(pkg.version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ showGlobalOptions: true });
+
+  root
+    .command('up')
+    .description(
+      'Run the whole platform in this process with embedded defaults: the retail simulator, the log, bronze Delta tables, the model loop, and the HTTP server (dashboard, JSON API, /metrics). Ctrl-C stops it cleanly; a second `up` on the same data dir resumes where it stopped.',
+    )
+    .option('--data-dir <dir>', 'folder for the log, the lake and the registry', d.dataDir)
+    .option('--port <port>', 'HTTP port for dashboard, API and metrics (0 = any free port)', number('--port'), d.serve.port)
+    .option('--host <host>', 'interface to listen on (0.0.0.0 to expose it)', d.serve.host)
+    .option('--rate <events/s>', 'simulated operational events per second', number('--rate'), d.simulator.rate)
+    .option('--stores <n>', 'number of simulated stores', number('--stores'), d.simulator.stores)
+    .option('--skus <n>', 'number of SKUs in the simulated catalogue', number('--skus'), d.simulator.skus)
+    .option('--seed <n>', 'seed of the deterministic simulated stream', number('--seed'), d.simulator.seed)
+    .option('--max-events <n>', 'stop the simulator after this many events (master data included)', number('--max-events'))
+    .option('--no-simulator', 'do not run the simulator (serve what the data dir holds)')
+    .option('--partitions <n>', 'partitions per topic in the embedded log (fixed when a topic is created)', number('--partitions'), d.log.partitions)
+    .addOption(new Option('--fsync <policy>', 'when the log fsyncs: always (before acknowledging), interval, never').choices(['always', 'interval', 'never']).default(d.log.fsync))
+    .option('--model-interval <ms>', 'how often the models run', number('--model-interval'), d.pipeline.modelIntervalMs)
+    .option('--bronze-interval <ms>', 'how often bronze commits what the log holds', number('--bronze-interval'), d.pipeline.bronzeIntervalMs)
+    .option('--publish-interval <ms>', 'how often silver and gold are committed to the lake', number('--publish-interval'), d.pipeline.publishIntervalMs)
+    .option('--project <dir>', 'dbt-compatible project to run (default: the retail project shipped with Freshet)', d.projectDir)
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(async (o) => {
+      const config: FreshetConfig = validateConfig({
+        dataDir: o.dataDir,
+        projectDir: o.project,
+        serve: { port: o.port, host: o.host },
+        simulator: { enabled: o.simulator, rate: o.rate, stores: o.stores, skus: o.skus, seed: o.seed, maxEvents: o.maxEvents },
+        log: { partitions: o.partitions, fsync: o.fsync },
+        pipeline: {
+          bronzeIntervalMs: o.bronzeInterval,
+          modelIntervalMs: o.modelInterval,
+          publishIntervalMs: o.publishInterval,
+          maxBatch: d.pipeline.maxBatch,
+        },
+      });
+      await up(config, { quiet: Boolean(o.quiet) });
+    });
+
+  root
+    .command('sql')
+    .description(
+      'Run one read-only SQL query over the platform tables by name (bronze.<topic>, silver.<model>, gold.<model>). Asks the running platform when there is one, else reads the lake.',
+    )
+    .argument('<query>', 'a SELECT (or WITH … SELECT, or EXPLAIN) statement')
+    .option('--data-dir <dir>', 'the data dir `freshet up` used', d.dataDir)
+    .addOption(new Option('--format <format>', 'output: table for people, json or ndjson for scripts').choices(['table', 'json', 'ndjson']).default('table'))
+    .action(async (query: string, o) => {
+      await sql(query, { dataDir: o.dataDir, format: o.format });
+    });
+
+  root
+    .command('verify')
+    .description(
+      'Compare gold.inventory_realtime in the lake with an independent computation (the oracle) from every event the log accepted. Prints mismatches by store, SKU and column; exits 0 only when there are none. Run it with the platform stopped.',
+    )
+    .option('--data-dir <dir>', 'the data dir `freshet up` used', d.dataDir)
+    .option('--json', 'print the report as JSON')
+    .option('--limit <n>', 'most mismatches to print', number('--limit'), 20)
+    .action(async (o) => {
+      const dataDir = await prepareDataDir(o.dataDir, { create: false });
+      const running = await readRunInfo(dataDir);
+      if (running) {
+        throw new DataDirError(`a platform (pid ${running.pid}) is running on ${dataDir}; stop it (Ctrl-C) so the lake holds every accepted event, then verify`);
+      }
+      const report = await verifyInventory(dataDir);
+      process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : formatVerifyReport(report, o.limit));
+      process.exitCode = report.mismatches.length === 0 && report.eventsNotInLake === 0 ? 0 : 1;
+    });
+
+  return root;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (err) {
+    fail(err);
+  }
+}
+
+await main(process.argv);

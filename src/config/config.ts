@@ -1,0 +1,91 @@
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Everything `freshet up` can be told. Every field has an embedded default, so a newcomer needs
+ * no configuration file, server or account.
+ */
+export interface FreshetConfig {
+  /** Folder holding the log, the lake and the registry. Default ./freshet-data. */
+  dataDir: string;
+  /** The dbt-compatible project the model loop runs. Default: the retail project shipped with Freshet. */
+  projectDir: string;
+  serve: {
+    /** HTTP port for the API, the dashboard and /metrics. Default 8080; 0 picks a free port. */
+    port: number;
+    /** Interface to listen on. Default 127.0.0.1 (loopback); 0.0.0.0 exposes it to the network. */
+    host: string;
+  };
+  simulator: {
+    enabled: boolean;
+    /** Operational events per second (master data is sent once, as a burst). Default 100. */
+    rate: number;
+    /** Number of stores. Default 800. */
+    stores: number;
+    /** Number of SKUs in the catalogue. Default 3000. */
+    skus: number;
+    /** Seed of the deterministic stream. Default 42. */
+    seed: number;
+    /** Stop after this many events in total (master data included); default: run until stopped. */
+    maxEvents?: number;
+  };
+  log: {
+    /** Partitions of each topic. Default 4. */
+    partitions: number;
+    /** 'always': fsync before acknowledging (no acknowledged event is lost, the default). */
+    fsync: 'always' | 'interval' | 'never';
+  };
+  pipeline: {
+    /** How often the bronze writer commits what the log holds. Default 250 ms. */
+    bronzeIntervalMs: number;
+    /** How often the model loop runs the project. Default 1000 ms. */
+    modelIntervalMs: number;
+    /** How often silver and gold are published to the lake. Default 5000 ms. */
+    publishIntervalMs: number;
+    /** Most records per partition in one bronze commit. Default 50,000. */
+    maxBatch: number;
+  };
+}
+
+export const DEFAULT_PROJECT_DIR = fileURLToPath(new URL('../../project', import.meta.url));
+
+export function defaultConfig(): FreshetConfig {
+  return {
+    dataDir: './freshet-data',
+    projectDir: DEFAULT_PROJECT_DIR,
+    serve: { port: 8080, host: '127.0.0.1' },
+    simulator: { enabled: true, rate: 100, stores: 800, skus: 3000, seed: 42 },
+    log: { partitions: 4, fsync: 'always' },
+    pipeline: { bronzeIntervalMs: 250, modelIntervalMs: 1000, publishIntervalMs: 5000, maxBatch: 50_000 },
+  };
+}
+
+/** A setting that is out of range; the message names the setting and what is allowed. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new ConfigError(message);
+}
+
+/** Checks ranges a typo could break, so the user gets one sentence instead of a failure later. */
+export function validateConfig(c: FreshetConfig): FreshetConfig {
+  const int = (v: number) => Number.isInteger(v);
+  check(int(c.serve.port) && c.serve.port >= 0 && c.serve.port <= 65535, `--port must be an integer from 0 to 65535, got ${c.serve.port}`);
+  check(Number.isFinite(c.simulator.rate) && c.simulator.rate > 0 && c.simulator.rate <= 1_000_000, `--rate must be a number of events per second above 0 and at most 1000000, got ${c.simulator.rate}`);
+  check(int(c.simulator.stores) && c.simulator.stores >= 1 && c.simulator.stores <= 9999, `--stores must be an integer from 1 to 9999, got ${c.simulator.stores}`);
+  check(int(c.simulator.skus) && c.simulator.skus >= 10 && c.simulator.skus <= 99999, `--skus must be an integer from 10 to 99999, got ${c.simulator.skus}`);
+  check(int(c.simulator.seed) && c.simulator.seed >= 0, `--seed must be a non-negative integer, got ${c.simulator.seed}`);
+  check(c.simulator.maxEvents === undefined || (int(c.simulator.maxEvents) && c.simulator.maxEvents > 0), `--max-events must be a positive integer, got ${c.simulator.maxEvents}`);
+  check(int(c.log.partitions) && c.log.partitions >= 1 && c.log.partitions <= 256, `--partitions must be an integer from 1 to 256, got ${c.log.partitions}`);
+  check(['always', 'interval', 'never'].includes(c.log.fsync), `--fsync must be always, interval or never, got ${c.log.fsync}`);
+  for (const [key, v] of Object.entries({
+    '--bronze-interval': c.pipeline.bronzeIntervalMs,
+    '--model-interval': c.pipeline.modelIntervalMs,
+    '--publish-interval': c.pipeline.publishIntervalMs,
+  })) {
+    check(int(v) && v >= 10 && v <= 3_600_000, `${key} must be a number of milliseconds from 10 to 3600000, got ${v}`);
+  }
+  check(int(c.pipeline.maxBatch) && c.pipeline.maxBatch >= 1, `--max-batch must be a positive integer, got ${c.pipeline.maxBatch}`);
+  return c;
+}

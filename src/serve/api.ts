@@ -1,0 +1,156 @@
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { Connection, Row } from '../engine/index.js';
+import { EngineError, QueryError, quoteLiteral } from '../engine/index.js';
+import type { Platform } from '../pipeline/index.js';
+
+/** The serving tables the API reads (the retail project's gold marts). */
+const INVENTORY = 'gold.inventory_realtime';
+const STORE_STATUS = 'gold.store_status';
+
+const freshness = (iso: unknown, now: number): number | null =>
+  typeof iso === 'string' ? Math.max(0, Math.round((now - Date.parse(iso)) / 100) / 10) : null;
+
+function storeView(row: Row, now: number) {
+  return {
+    store_id: row.store_id,
+    name: row.name,
+    city: row.city,
+    region: row.region,
+    format: row.format,
+    skus: row.skus,
+    status_counts: { OVERSOLD: row.oversold, LOW: row.low, OK: row.ok, UNKNOWN: row.unknown },
+    bills: row.bills,
+    net_sales_paise: row.net_sales_paise,
+    last_event_at: row.last_event_at,
+    last_accepted_at: row.last_accepted_at,
+    freshness_seconds: freshness(row.last_accepted_at, now),
+  };
+}
+
+/**
+ * The JSON API. Reads go to their own DuckDB connection, so they see the last committed model run
+ * and never wait for the run in progress. Per-run results that every dashboard asks for (the
+ * chain overview) are computed once per run and cached.
+ */
+export function apiRoutes(platform: Platform, conn: Connection): Hono {
+  const app = new Hono();
+  let storesCache: { run: number; rows: Row[] } | null = null;
+
+  const storeRows = async (): Promise<Row[]> => {
+    const run = platform.models.state.runs;
+    if (storesCache?.run !== run) {
+      storesCache = { run, rows: await conn.rows(`SELECT * FROM ${STORE_STATUS} ORDER BY store_id`).catch(() => []) };
+    }
+    return storesCache.rows;
+  };
+
+  const storeExists = async (storeId: string): Promise<boolean> =>
+    (await storeRows()).some((r) => r.store_id === storeId);
+
+  app.get('/health', (c) => {
+    const now = Date.now();
+    const status = platform.status();
+    const tables: Record<string, unknown> = {};
+    for (const t of platform.tables(now)) {
+      tables[t.name] = {
+        layer: t.layer,
+        version: t.version,
+        freshness_seconds: t.freshness_seconds,
+        lake_freshness_seconds: t.lake_freshness_seconds,
+      };
+    }
+    const models = platform.models.state;
+    const health =
+      status.state !== 'running' ? status.state : models.runs === 0 ? 'starting' : models.lastError ? 'degraded' : 'ok';
+    return c.json({
+      status: health,
+      time: new Date(now).toISOString(),
+      events_per_second: Math.round(status.eventsPerSecond * 10) / 10,
+      events_accepted: status.eventsAccepted,
+      events_rejected: status.eventsRejected,
+      errors: status.errors,
+      last_error: status.lastError,
+      gold_freshness_seconds: status.goldFreshnessSeconds,
+      model_runs: models.runs,
+      last_model_run_ms: models.lastRunMs === null ? null : Math.round(models.lastRunMs),
+      tables,
+    });
+  });
+
+  app.get('/stores', async (c) => {
+    const now = Date.now();
+    return c.json((await storeRows()).map((r) => storeView(r, now)));
+  });
+
+  app.get('/stores/:storeId', async (c) => {
+    const storeId = c.req.param('storeId');
+    const row = (await storeRows()).find((r) => r.store_id === storeId);
+    if (!row) return c.json({ error: `store '${storeId}' does not exist; GET /api/stores lists every store` }, 404);
+    return c.json(storeView(row, Date.now()));
+  });
+
+  app.get('/stores/:storeId/inventory', async (c) => {
+    const storeId = c.req.param('storeId');
+    if (!(await storeExists(storeId))) {
+      return c.json({ error: `store '${storeId}' does not exist; GET /api/stores lists every store` }, 404);
+    }
+    const rows = await conn.rows(`SELECT * FROM ${INVENTORY} WHERE store_id = ${quoteLiteral(storeId)} ORDER BY sku`);
+    return c.json(rows);
+  });
+
+  app.get('/stores/:storeId/inventory/:sku', async (c) => {
+    const { storeId, sku } = c.req.param();
+    if (!(await storeExists(storeId))) {
+      return c.json({ error: `store '${storeId}' does not exist; GET /api/stores lists every store` }, 404);
+    }
+    const rows = await conn.rows(
+      `SELECT * FROM ${INVENTORY} WHERE store_id = ${quoteLiteral(storeId)} AND sku = ${quoteLiteral(sku)}`,
+    );
+    if (rows.length === 0) {
+      return c.json(
+        { error: `store '${storeId}' has no inventory row for SKU '${sku}' (no count, sale, shipment or reservation of it yet)` },
+        404,
+      );
+    }
+    return c.json(rows[0]);
+  });
+
+  // Read-only SQL over the served tables, for `freshet sql` while the platform runs.
+  app.post('/sql', async (c) => {
+    const body = await c.req.json().catch(() => null);
+    if (!body || typeof body.sql !== 'string') return c.json({ error: 'send a JSON body {"sql": "SELECT …"}' }, 400);
+    try {
+      const result = await conn.readOnlyQuery(body.sql);
+      return c.json(result);
+    } catch (err) {
+      if (err instanceof QueryError || err instanceof EngineError) return c.json({ error: err.message }, 400);
+      throw err;
+    }
+  });
+
+  // Live updates: one message per model run with the chain summary, so a dashboard redraws
+  // without polling.
+  app.get('/stream', (c) =>
+    streamSSE(c, async (stream) => {
+      let closed = false;
+      const send = async () => {
+        const now = Date.now();
+        const stores = (await storeRows()).map((r) => storeView(r, now));
+        await stream.writeSSE({ event: 'stores', data: JSON.stringify({ at: new Date(now).toISOString(), run: platform.models.state.runs, stores }) });
+      };
+      const off = platform.on((e) => {
+        if (e.type === 'run' && !closed) void send().catch(() => undefined);
+      });
+      stream.onAbort(() => {
+        closed = true;
+        off();
+      });
+      await send();
+      while (!closed) await stream.sleep(15_000).then(() => (closed ? undefined : stream.writeSSE({ event: 'ping', data: '' })));
+    }),
+  );
+
+  app.notFound((c) => c.json({ error: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404));
+  return app;
+}

@@ -1,0 +1,3 @@
+export type { Source, SourceStatus } from './source.js';
+export { SimulatorSource, SimulatorMismatchError, QUARANTINE_TOPIC } from './simulator-source.js';
+export type { SimulatorSourceOptions } from './simulator-source.js';

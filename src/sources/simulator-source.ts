@@ -1,0 +1,271 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Log, LogRecord } from '../log/index.js';
+import type { Metrics } from '../observe/index.js';
+import { subjectForTopic, type SchemaRegistry } from '../registry/index.js';
+import { Simulator, TOPICS, type SimEvent } from '../retail/index.js';
+import type { Source, SourceStatus } from './source.js';
+
+/** Topic where events that fail validation are kept, with the reason, instead of being dropped. */
+export const QUARANTINE_TOPIC = 'freshet.quarantine';
+
+export interface SimulatorSourceOptions {
+  log: Log;
+  registry: SchemaRegistry;
+  metrics: Metrics;
+  /** Where the source keeps its position (a small JSON file, replaced atomically). */
+  checkpointPath: string;
+  seed: number;
+  stores: number;
+  skus: number;
+  /** Operational events per second; master data is sent as a burst first. */
+  rate: number;
+  partitions: number;
+  maxEvents?: number;
+  tickMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+/** Events generated but not yet durable, by topic; retried as they are after a failure. */
+interface Batch {
+  records: Map<string, LogRecord[]>;
+  nextSeq: number;
+}
+
+/** What the simulator source saves after each durable batch. */
+interface Checkpoint {
+  seed: number;
+  stores: number;
+  skus: number;
+  /** The first sequence number not yet known to be in the log. */
+  nextSeq: number;
+  /** End offset of every topic partition when nextSeq was saved. */
+  logEnds: Record<string, number[]>;
+}
+
+export class SimulatorMismatchError extends Error {
+  override name = 'SimulatorMismatchError';
+}
+
+/**
+ * Runs the retail simulator as a source. Exactly-once into the log across crashes: each event
+ * carries its sequence number in a header; after each batch is durable the source saves the next
+ * sequence number and the log's end offsets. After a crash, events appended after the last save
+ * are found by reading the log from the saved end offsets, and are skipped when the deterministic
+ * stream is regenerated, so nothing is lost and nothing is appended twice.
+ */
+export class SimulatorSource implements Source {
+  readonly name = 'simulator';
+  private readonly sim: Simulator;
+  private state: SourceStatus['state'] = 'idle';
+  private accepted = 0;
+  private rejected = 0;
+  private nextSeq = 0;
+  private lastError: string | null = null;
+  private skip = new Set<number>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private startedAt = 0;
+  private operationalAtStart = 0;
+  private operationalSent = 0;
+  private pending: SimEvent | null = null;
+  private inflight: Batch | null = null;
+  private committedSeq = 0;
+
+  constructor(private readonly opts: SimulatorSourceOptions) {
+    this.sim = new Simulator({ seed: opts.seed, stores: opts.stores, skus: opts.skus });
+  }
+
+  /** Registers each topic's schema and creates the topics. */
+  private async prepareTopics(): Promise<void> {
+    for (const t of TOPICS) {
+      await this.opts.registry.register(subjectForTopic(t.topic), { schemaType: 'JSON', schema: JSON.stringify(t.schema) });
+      await this.opts.log.createTopic(t.topic, { partitions: this.opts.partitions });
+    }
+    await this.opts.log.createTopic(QUARANTINE_TOPIC, { partitions: 1 });
+  }
+
+  private async loadCheckpoint(): Promise<Checkpoint | null> {
+    try {
+      return JSON.parse(await readFile(this.opts.checkpointPath, 'utf8')) as Checkpoint;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  private async saveCheckpoint(): Promise<void> {
+    const logEnds: Record<string, number[]> = {};
+    for (const t of await this.opts.log.topics()) {
+      const ends: number[] = [];
+      for (let p = 0; p < t.partitions; p++) ends.push(await this.opts.log.endOffset(t.name, p));
+      logEnds[t.name] = ends;
+    }
+    const cp: Checkpoint = { seed: this.opts.seed, stores: this.opts.stores, skus: this.opts.skus, nextSeq: this.committedSeq, logEnds };
+    await mkdir(dirname(this.opts.checkpointPath), { recursive: true });
+    const tmp = `${this.opts.checkpointPath}.tmp`;
+    await writeFile(tmp, JSON.stringify(cp));
+    await rename(tmp, this.opts.checkpointPath);
+  }
+
+  /** Finds the sequence numbers appended after the last checkpoint (a batch in flight at a crash). */
+  private async recover(cp: Checkpoint): Promise<void> {
+    const { seed, stores, skus } = this.opts;
+    if (cp.seed !== seed || cp.stores !== stores || cp.skus !== skus) {
+      throw new SimulatorMismatchError(
+        `this data dir holds a simulated stream with --seed ${cp.seed} --stores ${cp.stores} --skus ${cp.skus}; ` +
+          `run with those values to continue it, or use a new --data-dir for a different stream`,
+      );
+    }
+    this.nextSeq = cp.nextSeq;
+    this.committedSeq = cp.nextSeq;
+    for (const t of await this.opts.log.topics()) {
+      for (let p = 0; p < t.partitions; p++) {
+        let offset = cp.logEnds[t.name]?.[p] ?? 0;
+        for (;;) {
+          const records = await this.opts.log.read(t.name, p, offset, { maxRecords: 10_000 });
+          if (records.length === 0) break;
+          for (const r of records) {
+            const seq = Number(r.headers['freshet.seq']);
+            if (Number.isInteger(seq) && seq >= cp.nextSeq) this.skip.add(seq);
+          }
+          offset = records[records.length - 1]!.offset + 1;
+        }
+      }
+    }
+    this.sim.skipTo(this.nextSeq);
+  }
+
+  async start(): Promise<void> {
+    await this.prepareTopics();
+    const cp = await this.loadCheckpoint();
+    if (cp) await this.recover(cp);
+    this.state = 'running';
+    this.startedAt = performance.now();
+    this.operationalAtStart = this.operationalSent;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.state !== 'running') return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick()
+        .catch((err) => {
+          this.lastError = err instanceof Error ? err.message : String(err);
+          this.opts.metrics.errors.inc({ stage: 'source' });
+          this.opts.onError?.(err);
+        })
+        .finally(() => {
+          this.running = null;
+          this.schedule();
+        });
+    }, this.opts.tickMs ?? 50);
+  }
+
+  /**
+   * One batch: as many events as the rate allows, appended durably, then the checkpoint. A batch
+   * whose append fails is kept and retried as it is on the next tick (topics already appended are
+   * not appended again), so a failing disk pauses the source instead of losing events.
+   */
+  private async tick(): Promise<void> {
+    if (!this.inflight) this.inflight = await this.generate();
+    const batch = this.inflight;
+    if (batch.records.size > 0) {
+      const started = performance.now();
+      const results = await Promise.allSettled(
+        [...batch.records].map(async ([topic, records]) => {
+          await this.opts.log.append(topic, records);
+          batch.records.delete(topic);
+          if (topic === QUARANTINE_TOPIC) return;
+          this.opts.metrics.eventsAccepted.inc({ topic }, records.length);
+          this.accepted += records.length;
+        }),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      this.opts.metrics.logAppendSeconds.observe((performance.now() - started) / 1000);
+    }
+    this.inflight = null;
+    if (batch.nextSeq !== this.committedSeq) {
+      this.committedSeq = batch.nextSeq;
+      await this.saveCheckpoint();
+    }
+  }
+
+  private async generate(): Promise<Batch> {
+    const elapsed = (performance.now() - this.startedAt) / 1000;
+    let budget = Math.min(Math.floor(elapsed * this.opts.rate) - (this.operationalSent - this.operationalAtStart), 50_000);
+    const records = new Map<string, LogRecord[]>();
+    const add = (topic: string, record: LogRecord) => {
+      const list = records.get(topic) ?? [];
+      list.push(record);
+      records.set(topic, list);
+    };
+    let produced = 0;
+    while (produced < 20_000) {
+      if (this.opts.maxEvents !== undefined && this.nextSeq >= this.opts.maxEvents) {
+        this.state = 'finished';
+        break;
+      }
+      const event = this.pending ?? this.sim.next();
+      this.pending = null;
+      const master = this.sim.isMaster(event);
+      if (!master && budget <= 0) {
+        this.pending = event; // the stream is generated once: keep it for the next tick
+        break;
+      }
+      if (!master) {
+        budget--;
+        this.operationalSent++;
+      }
+      this.nextSeq = event.seq + 1;
+      if (this.skip.delete(event.seq)) continue; // appended before a crash, after the last checkpoint
+      const verdict = await this.toRecord(event);
+      add(verdict.topic, verdict.record);
+      produced++;
+    }
+    return { records, nextSeq: this.nextSeq };
+  }
+
+  private async toRecord(event: SimEvent): Promise<{ topic: string; record: LogRecord }> {
+    const value = Buffer.from(JSON.stringify(event.value));
+    const headers: Record<string, string> = {
+      'freshet.source': this.name,
+      'freshet.seq': String(event.seq),
+      'freshet.event-id': String(event.value.event_id),
+    };
+    const verdict = await this.opts.registry.validate(subjectForTopic(event.topic), event.value);
+    if (!verdict.ok) {
+      this.rejected++;
+      this.opts.metrics.eventsRejected.inc({ topic: event.topic });
+      const reason = verdict.errors.join('; ');
+      return {
+        topic: QUARANTINE_TOPIC,
+        record: { key: event.key, value, headers: { ...headers, 'freshet.topic': event.topic, 'freshet.error': reason } },
+      };
+    }
+    headers['freshet.schema-id'] = String(verdict.schemaId);
+    return { topic: event.topic, record: { key: event.key, value, headers } };
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.state === 'running') this.state = 'stopped';
+    while (this.running) await this.running;
+    // A batch still in flight after the last tick failed stays unacknowledged; the log tail scan
+    // on the next start finds whatever part of it landed.
+    if (this.state !== 'idle' && !this.inflight) await this.saveCheckpoint().catch(() => undefined);
+  }
+
+  status(): SourceStatus {
+    return {
+      name: this.name,
+      state: this.state,
+      eventsAccepted: this.accepted,
+      eventsRejected: this.rejected,
+      position: this.nextSeq,
+      lastError: this.lastError,
+    };
+  }
+}
