@@ -13,6 +13,7 @@ export const ENGINE_INFO = 'Freshet/0.1';
 export interface CommitOptions {
   /** Operation name for the table history, e.g. 'WRITE', 'CREATE TABLE', 'MERGE'. */
   operation: string;
+  /** Shown in the table history; non-string values are stored JSON-encoded, as Spark does. */
   operationParameters?: Record<string, unknown>;
   /** The snapshot version the transaction read; -1 to create the table. */
   readVersion: number;
@@ -125,7 +126,7 @@ export function commitFileActions(
     ...opts.commitInfo,
     timestamp: now,
     operation: opts.operation,
-    operationParameters: opts.operationParameters ?? {},
+    operationParameters: stringValues(opts.operationParameters ?? {}),
     ...(opts.readVersion >= 0 ? { readVersion: opts.readVersion } : {}),
     isolationLevel: 'WriteSerializable',
     isBlindAppend,
@@ -135,6 +136,19 @@ export function commitFileActions(
   const rank = (a: Action): number => ('protocol' in a ? 0 : 'metaData' in a ? 1 : 2);
   const ordered = [...actions].sort((a, b) => rank(a) - rank(b));
   return [{ commitInfo }, ...ordered];
+}
+
+/**
+ * Spark reads operationParameters as a map of strings (and writes e.g. partitionBy as '["day"]'),
+ * so other values are JSON-encoded the same way; null stays null.
+ */
+function stringValues(params: Record<string, unknown>): Record<string, string | null> {
+  return Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [
+      k,
+      v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v),
+    ]),
+  );
 }
 
 function validateMetadata(metadata: MetadataAction): void {

@@ -252,12 +252,17 @@ export class DeltaTable {
         },
         readVersion: snapshot.version,
         isBlindAppend: true,
-        ...opts,
+        txns: opts.txns,
+        commitInfo: opts.commitInfo,
       },
     );
   }
 
-  /** Replaces the table's content: removes every active file and adds `files`, atomically. */
+  /**
+   * Replaces the table's content: removes every active file and adds `files`, atomically. A
+   * concurrent overwrite, delete or compaction makes it fail with CommitConflictError; a blind
+   * append committed meanwhile survives it (WriteSerializable: the append counts as later).
+   */
   async overwrite(files: AddFile[], opts: WriteOptions = {}): Promise<number> {
     const snapshot = await this.existingSnapshot();
     const now = Date.now();
@@ -281,7 +286,8 @@ export class DeltaTable {
       readVersion: snapshot.version,
       isBlindAppend: false,
       readWholeTable: true,
-      ...opts,
+      txns: opts.txns,
+      commitInfo: opts.commitInfo,
     });
   }
 

@@ -11,7 +11,7 @@
 with last_count as (
   select store_id, sku, counted_qty, counted_at
   from {{ ref('count_lines') }}
-  qualify row_number() over (partition by store_id, sku order by counted_at desc, event_id desc) = 1
+  qualify row_number() over (partition by store_id, sku order by counted_at desc, event_id desc, line_no desc) = 1
 ),
 
 movements as (
@@ -42,8 +42,12 @@ reserved as (
   group by all
 ),
 
+-- Every event of a (store, sku) makes its row and can be its latest event: shipments in any
+-- status too (a dispatched shipment is news to the store before it moves stock).
 touched as (
-  select store_id, sku, event_at, _accepted_at from movements
+  select store_id, sku, event_at, _accepted_at from {{ ref('pos_lines') }}
+  union all
+  select store_id, sku, event_at, _accepted_at from {{ ref('shipment_lines') }}
   union all
   select store_id, sku, counted_at, _accepted_at from {{ ref('count_lines') }}
   union all

@@ -1,6 +1,7 @@
--- Stock count lines (cycle and full counts), typed and deduplicated by (event_id, sku).
+-- Stock count lines (cycle and full counts), typed and deduplicated by (event_id, line_no).
+-- line_no is the line's position in the count; if a count lists a SKU twice, the later line wins.
 -- A count states what was on the shelf at counted_at.
-{{ config(unique_key=['event_id', 'sku']) }}
+{{ config(unique_key=['event_id', 'line_no']) }}
 
 with src as (
   select event_id, payload::json as j, _accepted_at, _partition, _offset
@@ -18,9 +19,14 @@ typed as (
     from_json(j->'lines', '[{"sku":"VARCHAR","counted_qty":"INTEGER"}]') as lines,
     _accepted_at, _partition, _offset
   from src
+),
+exploded as (
+  select t.* exclude (lines), unnest(t.lines) as l, generate_subscripts(t.lines, 1) as line_no
+  from typed t
 )
 select
   event_id,
+  line_no,
   count_id,
   store_id,
   l.sku as sku,
@@ -28,9 +34,9 @@ select
   l.counted_qty as counted_qty,
   counted_at,
   _accepted_at
-from typed n cross join unnest(n.lines) as u(l)
+from exploded n
 where counted_at is not null and store_id is not null and l.sku is not null and l.counted_qty >= 0
   {% if is_incremental() %}
   and not exists (select 1 from {{ this }} t where t.event_id = n.event_id)
   {% endif %}
-qualify row_number() over (partition by event_id, l.sku order by _accepted_at, _partition, _offset) = 1
+qualify row_number() over (partition by event_id, line_no order by _accepted_at, _partition, _offset) = 1

@@ -1,6 +1,7 @@
--- Shipment status events from the logistics API, one row per line, deduplicated by (event_id, sku).
+-- Shipment status events from the logistics API, one row per line, deduplicated by
+-- (event_id, line_no). A shipment may carry the same SKU on two lines (two pallets): both count.
 -- Only lines of a 'received' event move stock (by qty_received).
-{{ config(unique_key=['event_id', 'sku']) }}
+{{ config(unique_key=['event_id', 'line_no']) }}
 
 with src as (
   select event_id, payload::json as j, _accepted_at, _partition, _offset
@@ -20,9 +21,14 @@ typed as (
     from_json(j->'lines', '[{"sku":"VARCHAR","qty_dispatched":"INTEGER","qty_received":"INTEGER"}]') as lines,
     _accepted_at, _partition, _offset
   from src
+),
+exploded as (
+  select t.* exclude (lines), unnest(t.lines) as l, generate_subscripts(t.lines, 1) as line_no
+  from typed t
 )
 select
   event_id,
+  line_no,
   shipment_id,
   store_id,
   dc_id,
@@ -33,10 +39,10 @@ select
   eta,
   event_at,
   _accepted_at
-from typed n cross join unnest(n.lines) as u(l)
+from exploded n
 where event_at is not null and store_id is not null and l.sku is not null
   and status in ('dispatched', 'in_transit', 'delayed', 'received')
   {% if is_incremental() %}
   and not exists (select 1 from {{ this }} t where t.event_id = n.event_id)
   {% endif %}
-qualify row_number() over (partition by event_id, l.sku order by _accepted_at, _partition, _offset) = 1
+qualify row_number() over (partition by event_id, line_no order by _accepted_at, _partition, _offset) = 1
