@@ -3,7 +3,13 @@ import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FRESHET_BIN, PlatformProcess, getJson, tempDataDir, waitFor } from './helpers/platform-process.js';
+import {
+  FRESHET_BIN,
+  PlatformProcess,
+  getJson,
+  tempDataDir,
+  waitFor,
+} from './helpers/platform-process.js';
 
 const run = promisify(execFile);
 const dirs: string[] = [];
@@ -14,7 +20,9 @@ afterAll(async () => {
 
 async function freshet(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [FRESHET_BIN, ...args], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [FRESHET_BIN, ...args], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -28,7 +36,14 @@ async function sqlJson<T = Record<string, unknown>>(dataDir: string, query: stri
   return JSON.parse(r.stdout) as T[];
 }
 
-const BRONZE_EVENT_IDS = ['erp_stores', 'erp_products', 'pos_transactions', 'inventory_counts', 'orders_reservations', 'logistics_shipments']
+const BRONZE_EVENT_IDS = [
+  'erp_stores',
+  'erp_products',
+  'pos_transactions',
+  'inventory_counts',
+  'orders_reservations',
+  'logistics_shipments',
+]
   .map((t) => `select event_id from bronze.${t}`)
   .join(' union all ');
 
@@ -52,7 +67,13 @@ interface Health {
 
 /** Every event id of the deterministic stream 0..n-1 is in bronze exactly once. */
 async function expectBronzeExactlyOnce(dataDir: string, seed: number, n: number): Promise<void> {
-  const [row] = await sqlJson<{ rows: number; ids: number; lo: number; hi: number; foreign: number }>(
+  const [row] = await sqlJson<{
+    rows: number;
+    ids: number;
+    lo: number;
+    hi: number;
+    foreign: number;
+  }>(
     dataDir,
     `with ids as (${BRONZE_EVENT_IDS})
      select count(*) as rows, count(distinct event_id) as ids,
@@ -65,7 +86,12 @@ async function expectBronzeExactlyOnce(dataDir: string, seed: number, n: number)
 
 async function expectGoldEqualsOracle(dataDir: string): Promise<void> {
   const r = await freshet(['verify', '--data-dir', dataDir, '--json']);
-  const report = JSON.parse(r.stdout) as { mismatches: unknown[]; eventsNotInLake: number; goldRows: number; oracleRows: number };
+  const report = JSON.parse(r.stdout) as {
+    mismatches: unknown[];
+    eventsNotInLake: number;
+    goldRows: number;
+    oracleRows: number;
+  };
   expect(report.eventsNotInLake).toBe(0);
   expect(report.mismatches.slice(0, 5)).toEqual([]);
   expect(report.goldRows).toBe(report.oracleRows);
@@ -78,7 +104,18 @@ describe('freshet up, end to end', () => {
     const dataDir = await tempDataDir();
     dirs.push(dataDir);
     const total = 15_000;
-    const args = ['--stores', '40', '--skus', '300', '--rate', '4000', '--seed', '11', '--max-events', String(total)];
+    const args = [
+      '--stores',
+      '40',
+      '--skus',
+      '300',
+      '--rate',
+      '4000',
+      '--seed',
+      '11',
+      '--max-events',
+      String(total),
+    ];
     const p = await PlatformProcess.start(dataDir, args);
     const health = await waitFor('all events accepted and gold fresh', async () => {
       const h = await getJson<Health>(`${p.url}/api/health`);
@@ -94,7 +131,10 @@ describe('freshet up, end to end', () => {
     await expectBronzeExactlyOnce(dataDir, 11, total);
     await expectGoldEqualsOracle(dataDir);
     // The lake is readable with no platform running, by layer and name.
-    const [silver] = await sqlJson<{ n: number }>(dataDir, 'select count(*) as n from silver.pos_lines');
+    const [silver] = await sqlJson<{ n: number }>(
+      dataDir,
+      'select count(*) as n from silver.pos_lines',
+    );
     expect(silver!.n).toBeGreaterThan(10_000);
   });
 
@@ -102,7 +142,20 @@ describe('freshet up, end to end', () => {
     const dataDir = await tempDataDir();
     dirs.push(dataDir);
     const total = 40_000;
-    const args = ['--stores', '40', '--skus', '300', '--rate', '2500', '--seed', '5', '--max-events', String(total), '--publish-interval', '700'];
+    const args = [
+      '--stores',
+      '40',
+      '--skus',
+      '300',
+      '--rate',
+      '2500',
+      '--seed',
+      '5',
+      '--max-events',
+      String(total),
+      '--publish-interval',
+      '700',
+    ];
     // Three hard kills at different points of the run, each followed by a restart that resumes.
     let acceptedSoFar = 0;
     for (const killAfter of [6_000, 17_000, 29_000]) {
@@ -119,7 +172,10 @@ describe('freshet up, end to end', () => {
     await waitFor(
       'the stream to complete',
       async () => {
-        const [row] = await platformSql<{ n: number }>(p.url, `select count(*) as n from (${BRONZE_EVENT_IDS})`);
+        const [row] = await platformSql<{ n: number }>(
+          p.url,
+          `select count(*) as n from (${BRONZE_EVENT_IDS})`,
+        );
         return row && row.n >= total ? row : undefined;
       },
       120_000,

@@ -7,11 +7,14 @@ import { sql } from './sql.js';
 import { up } from './up.js';
 import { readRunInfo } from './run-file.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 const number = (name: string) => (value: string) => {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${value}'.`);
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new InvalidArgumentError(`${name} must be a number, got '${value}'.`);
   return n;
 };
 
@@ -40,7 +43,9 @@ function fail(err: unknown): never {
   if (USER_ERRORS.has(e.name) || e.name.endsWith('Error')) {
     process.stderr.write(`freshet: ${e.message}\n`);
   } else {
-    process.stderr.write(`freshet: ${e.message}\n(unexpected; run again with FRESHET_DEBUG=1 for details)\n`);
+    process.stderr.write(
+      `freshet: ${e.message}\n(unexpected; run again with FRESHET_DEBUG=1 for details)\n`,
+    );
   }
   process.exit(1);
 }
@@ -62,27 +67,89 @@ function program(): Command {
       'Run the whole platform in this process with embedded defaults: the retail simulator, the log, bronze Delta tables, the model loop, and the HTTP server (dashboard, JSON API, /metrics). Ctrl-C stops it cleanly; a second `up` on the same data dir resumes where it stopped.',
     )
     .option('--data-dir <dir>', 'folder for the log, the lake and the registry', d.dataDir)
-    .option('--port <port>', 'HTTP port for dashboard, API and metrics (0 = any free port)', number('--port'), d.serve.port)
+    .option(
+      '--port <port>',
+      'HTTP port for dashboard, API and metrics (0 = any free port)',
+      number('--port'),
+      d.serve.port,
+    )
     .option('--host <host>', 'interface to listen on (0.0.0.0 to expose it)', d.serve.host)
-    .option('--rate <events/s>', 'simulated operational events per second', number('--rate'), d.simulator.rate)
+    .option(
+      '--rate <events/s>',
+      'simulated operational events per second',
+      number('--rate'),
+      d.simulator.rate,
+    )
     .option('--stores <n>', 'number of simulated stores', number('--stores'), d.simulator.stores)
-    .option('--skus <n>', 'number of SKUs in the simulated catalogue', number('--skus'), d.simulator.skus)
-    .option('--seed <n>', 'seed of the deterministic simulated stream', number('--seed'), d.simulator.seed)
-    .option('--max-events <n>', 'stop the simulator after this many events (master data included)', number('--max-events'))
+    .option(
+      '--skus <n>',
+      'number of SKUs in the simulated catalogue',
+      number('--skus'),
+      d.simulator.skus,
+    )
+    .option(
+      '--seed <n>',
+      'seed of the deterministic simulated stream',
+      number('--seed'),
+      d.simulator.seed,
+    )
+    .option(
+      '--max-events <n>',
+      'stop the simulator after this many events (master data included)',
+      number('--max-events'),
+    )
     .option('--no-simulator', 'do not run the simulator (serve what the data dir holds)')
-    .option('--partitions <n>', 'partitions per topic in the embedded log (fixed when a topic is created)', number('--partitions'), d.log.partitions)
-    .addOption(new Option('--fsync <policy>', 'when the log fsyncs: always (before acknowledging), interval, never').choices(['always', 'interval', 'never']).default(d.log.fsync))
-    .option('--model-interval <ms>', 'how often the models run', number('--model-interval'), d.pipeline.modelIntervalMs)
-    .option('--bronze-interval <ms>', 'how often bronze commits what the log holds', number('--bronze-interval'), d.pipeline.bronzeIntervalMs)
-    .option('--publish-interval <ms>', 'how often silver and gold are committed to the lake', number('--publish-interval'), d.pipeline.publishIntervalMs)
-    .option('--project <dir>', 'dbt-compatible project to run (default: the retail project shipped with Freshet)', d.projectDir)
+    .option(
+      '--partitions <n>',
+      'partitions per topic in the embedded log (fixed when a topic is created)',
+      number('--partitions'),
+      d.log.partitions,
+    )
+    .addOption(
+      new Option(
+        '--fsync <policy>',
+        'when the log fsyncs: always (before acknowledging), interval, never',
+      )
+        .choices(['always', 'interval', 'never'])
+        .default(d.log.fsync),
+    )
+    .option(
+      '--model-interval <ms>',
+      'how often the models run',
+      number('--model-interval'),
+      d.pipeline.modelIntervalMs,
+    )
+    .option(
+      '--bronze-interval <ms>',
+      'how often bronze commits what the log holds',
+      number('--bronze-interval'),
+      d.pipeline.bronzeIntervalMs,
+    )
+    .option(
+      '--publish-interval <ms>',
+      'how often silver and gold are committed to the lake',
+      number('--publish-interval'),
+      d.pipeline.publishIntervalMs,
+    )
+    .option(
+      '--project <dir>',
+      'dbt-compatible project to run (default: the retail project shipped with Freshet)',
+      d.projectDir,
+    )
     .option('-q, --quiet', 'print nothing but errors')
     .action(async (o) => {
       const config: FreshetConfig = validateConfig({
         dataDir: o.dataDir,
         projectDir: o.project,
         serve: { port: o.port, host: o.host },
-        simulator: { enabled: o.simulator, rate: o.rate, stores: o.stores, skus: o.skus, seed: o.seed, maxEvents: o.maxEvents },
+        simulator: {
+          enabled: o.simulator,
+          rate: o.rate,
+          stores: o.stores,
+          skus: o.skus,
+          seed: o.seed,
+          maxEvents: o.maxEvents,
+        },
         log: { partitions: o.partitions, fsync: o.fsync },
         pipeline: {
           bronzeIntervalMs: o.bronzeInterval,
@@ -92,6 +159,8 @@ function program(): Command {
         },
       });
       await up(config, { quiet: Boolean(o.quiet) });
+      // Everything is stopped and saved; do not wait on a client's open connection.
+      process.exit(process.exitCode ?? 0);
     });
 
   root
@@ -101,7 +170,11 @@ function program(): Command {
     )
     .argument('<query>', 'a SELECT (or WITH … SELECT, or EXPLAIN) statement')
     .option('--data-dir <dir>', 'the data dir `freshet up` used', d.dataDir)
-    .addOption(new Option('--format <format>', 'output: table for people, json or ndjson for scripts').choices(['table', 'json', 'ndjson']).default('table'))
+    .addOption(
+      new Option('--format <format>', 'output: table for people, json or ndjson for scripts')
+        .choices(['table', 'json', 'ndjson'])
+        .default('table'),
+    )
     .action(async (query: string, o) => {
       await sql(query, { dataDir: o.dataDir, format: o.format });
     });
@@ -118,10 +191,14 @@ function program(): Command {
       const dataDir = await prepareDataDir(o.dataDir, { create: false });
       const running = await readRunInfo(dataDir);
       if (running) {
-        throw new DataDirError(`a platform (pid ${running.pid}) is running on ${dataDir}; stop it (Ctrl-C) so the lake holds every accepted event, then verify`);
+        throw new DataDirError(
+          `a platform (pid ${running.pid}) is running on ${dataDir}; stop it (Ctrl-C) so the lake holds every accepted event, then verify`,
+        );
       }
       const report = await verifyInventory(dataDir);
-      process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : formatVerifyReport(report, o.limit));
+      process.stdout.write(
+        o.json ? JSON.stringify(report, null, 2) + '\n' : formatVerifyReport(report, o.limit),
+      );
       process.exitCode = report.mismatches.length === 0 && report.eventsNotInLake === 0 ? 0 : 1;
     });
 

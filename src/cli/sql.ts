@@ -14,7 +14,10 @@ export class SqlError extends Error {
  * dir the query goes to it (its tables are seconds fresher than the lake); otherwise the lake's
  * Delta tables are opened directly.
  */
-export async function sql(query: string, opts: { dataDir: string; format: OutputFormat }): Promise<void> {
+export async function sql(
+  query: string,
+  opts: { dataDir: string; format: OutputFormat },
+): Promise<void> {
   const dataDir = await prepareDataDir(opts.dataDir, { create: false });
   const running = await readRunInfo(dataDir);
   let result: QueryResult;
@@ -24,7 +27,10 @@ export async function sql(query: string, opts: { dataDir: string; format: Output
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ sql: query }),
     }).catch(() => null);
-    if (!res) throw new SqlError(`the platform at ${running.url} (pid ${running.pid}) did not answer; is it still starting?`);
+    if (!res)
+      throw new SqlError(
+        `the platform at ${running.url} (pid ${running.pid}) did not answer; is it still starting?`,
+      );
     const body = (await res.json()) as QueryResult & { error?: string };
     if (!res.ok) throw new SqlError(body.error ?? `query failed with HTTP ${res.status}`);
     result = body;

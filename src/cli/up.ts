@@ -20,7 +20,11 @@ export async function up(config: FreshetConfig, opts: { quiet: boolean }): Promi
     await platform.stop();
     throw err;
   }
-  await writeRunInfo(platform.dataDir, { pid: process.pid, url: server.url, startedAt: new Date().toISOString() });
+  await writeRunInfo(platform.dataDir, {
+    pid: process.pid,
+    url: server.url,
+    startedAt: new Date().toISOString(),
+  });
   platform.on((e) => {
     if (e.type === 'error') process.stderr.write(`\n[${e.stage}] ${e.message}\n`);
   });
@@ -30,8 +34,13 @@ export async function up(config: FreshetConfig, opts: { quiet: boolean }): Promi
   say(`  dashboard  ${server.url}/`);
   say(`  api        ${server.url}/api/health   ${server.url}/api/stores`);
   say(`  metrics    ${server.url}/metrics`);
-  say(`  sql        freshet sql "SELECT * FROM gold.store_status LIMIT 5" --data-dir ${config.dataDir}`);
-  if (sim.enabled) say(`  simulator  ${sim.stores} stores, ${sim.skus} SKUs, ${fmt(sim.rate)} events/s, seed ${sim.seed}`);
+  say(
+    `  sql        freshet sql "SELECT * FROM gold.store_status LIMIT 5" --data-dir ${config.dataDir}`,
+  );
+  if (sim.enabled)
+    say(
+      `  simulator  ${sim.stores} stores, ${sim.skus} SKUs, ${fmt(sim.rate)} events/s, seed ${sim.seed}`,
+    );
   say('Press Ctrl-C to stop.');
 
   const tty = out.isTTY && !opts.quiet;
@@ -52,12 +61,16 @@ export async function up(config: FreshetConfig, opts: { quiet: boolean }): Promi
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) {
-        process.stderr.write(`\nsecond ${signal}: exiting now; the next start resumes from the last commit\n`);
+        process.stderr.write(
+          `\nsecond ${signal}: exiting now; the next start resumes from the last commit\n`,
+        );
         process.exit(130);
       }
       stopping = true;
       clearInterval(ticker);
-      say(`\n${signal}: stopping — saving positions, committing bronze, publishing silver and gold…`);
+      say(
+        `\n${signal}: stopping — saving positions, committing bronze, publishing silver and gold…`,
+      );
       void (async () => {
         await server.close();
         await platform.stop();
@@ -65,7 +78,9 @@ export async function up(config: FreshetConfig, opts: { quiet: boolean }): Promi
         say(`stopped cleanly; ${statusLine()}`);
         resolve();
       })().catch((err) => {
-        process.stderr.write(`freshet: stopping failed: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.stderr.write(
+          `freshet: stopping failed: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
         process.exitCode = 1;
         resolve();
       });

@@ -6,16 +6,21 @@ export function formatVerifyReport(report: VerifyReport, limit: number): string 
     `${report.mart}: ${report.goldRows} rows in gold, ${report.oracleRows} rows from the oracle over ${report.eventsInLog} accepted events`,
   ];
   if (report.eventsNotInLake > 0) {
-    lines.push(`the lake is behind the log by ${report.eventsNotInLake} events: run \`freshet up\` until it catches up and stop it with Ctrl-C, then verify again`);
+    lines.push(
+      `the lake is behind the log by ${report.eventsNotInLake} events: run \`freshet up\` until it catches up and stop it with Ctrl-C, then verify again`,
+    );
   }
   if (report.mismatches.length === 0) {
     lines.push('0 mismatches');
   } else {
     lines.push(`${report.mismatches.length} mismatches:`);
     for (const m of report.mismatches.slice(0, limit)) {
-      lines.push(`  ${m.store_id} ${m.sku} ${m.column}: gold=${JSON.stringify(m.gold)} oracle=${JSON.stringify(m.oracle)}`);
+      lines.push(
+        `  ${m.store_id} ${m.sku} ${m.column}: gold=${JSON.stringify(m.gold)} oracle=${JSON.stringify(m.oracle)}`,
+      );
     }
-    if (report.mismatches.length > limit) lines.push(`  … and ${report.mismatches.length - limit} more (--limit, --json)`);
+    if (report.mismatches.length > limit)
+      lines.push(`  … and ${report.mismatches.length - limit} more (--limit, --json)`);
   }
   return lines.join('\n') + '\n';
 }

@@ -55,7 +55,12 @@ export function defaultConfig(): FreshetConfig {
     serve: { port: 8080, host: '127.0.0.1' },
     simulator: { enabled: true, rate: 100, stores: 800, skus: 3000, seed: 42 },
     log: { partitions: 4, fsync: 'always' },
-    pipeline: { bronzeIntervalMs: 250, modelIntervalMs: 1000, publishIntervalMs: 5000, maxBatch: 50_000 },
+    pipeline: {
+      bronzeIntervalMs: 250,
+      modelIntervalMs: 1000,
+      publishIntervalMs: 5000,
+      maxBatch: 50_000,
+    },
   };
 }
 
@@ -71,21 +76,52 @@ function check(ok: boolean, message: string): void {
 /** Checks ranges a typo could break, so the user gets one sentence instead of a failure later. */
 export function validateConfig(c: FreshetConfig): FreshetConfig {
   const int = (v: number) => Number.isInteger(v);
-  check(int(c.serve.port) && c.serve.port >= 0 && c.serve.port <= 65535, `--port must be an integer from 0 to 65535, got ${c.serve.port}`);
-  check(Number.isFinite(c.simulator.rate) && c.simulator.rate > 0 && c.simulator.rate <= 1_000_000, `--rate must be a number of events per second above 0 and at most 1000000, got ${c.simulator.rate}`);
-  check(int(c.simulator.stores) && c.simulator.stores >= 1 && c.simulator.stores <= 9999, `--stores must be an integer from 1 to 9999, got ${c.simulator.stores}`);
-  check(int(c.simulator.skus) && c.simulator.skus >= 10 && c.simulator.skus <= 99999, `--skus must be an integer from 10 to 99999, got ${c.simulator.skus}`);
-  check(int(c.simulator.seed) && c.simulator.seed >= 0, `--seed must be a non-negative integer, got ${c.simulator.seed}`);
-  check(c.simulator.maxEvents === undefined || (int(c.simulator.maxEvents) && c.simulator.maxEvents > 0), `--max-events must be a positive integer, got ${c.simulator.maxEvents}`);
-  check(int(c.log.partitions) && c.log.partitions >= 1 && c.log.partitions <= 256, `--partitions must be an integer from 1 to 256, got ${c.log.partitions}`);
-  check(['always', 'interval', 'never'].includes(c.log.fsync), `--fsync must be always, interval or never, got ${c.log.fsync}`);
+  check(
+    int(c.serve.port) && c.serve.port >= 0 && c.serve.port <= 65535,
+    `--port must be an integer from 0 to 65535, got ${c.serve.port}`,
+  );
+  check(
+    Number.isFinite(c.simulator.rate) && c.simulator.rate > 0 && c.simulator.rate <= 1_000_000,
+    `--rate must be a number of events per second above 0 and at most 1000000, got ${c.simulator.rate}`,
+  );
+  check(
+    int(c.simulator.stores) && c.simulator.stores >= 1 && c.simulator.stores <= 9999,
+    `--stores must be an integer from 1 to 9999, got ${c.simulator.stores}`,
+  );
+  check(
+    int(c.simulator.skus) && c.simulator.skus >= 10 && c.simulator.skus <= 99999,
+    `--skus must be an integer from 10 to 99999, got ${c.simulator.skus}`,
+  );
+  check(
+    int(c.simulator.seed) && c.simulator.seed >= 0,
+    `--seed must be a non-negative integer, got ${c.simulator.seed}`,
+  );
+  check(
+    c.simulator.maxEvents === undefined ||
+      (int(c.simulator.maxEvents) && c.simulator.maxEvents > 0),
+    `--max-events must be a positive integer, got ${c.simulator.maxEvents}`,
+  );
+  check(
+    int(c.log.partitions) && c.log.partitions >= 1 && c.log.partitions <= 256,
+    `--partitions must be an integer from 1 to 256, got ${c.log.partitions}`,
+  );
+  check(
+    ['always', 'interval', 'never'].includes(c.log.fsync),
+    `--fsync must be always, interval or never, got ${c.log.fsync}`,
+  );
   for (const [key, v] of Object.entries({
     '--bronze-interval': c.pipeline.bronzeIntervalMs,
     '--model-interval': c.pipeline.modelIntervalMs,
     '--publish-interval': c.pipeline.publishIntervalMs,
   })) {
-    check(int(v) && v >= 10 && v <= 3_600_000, `${key} must be a number of milliseconds from 10 to 3600000, got ${v}`);
+    check(
+      int(v) && v >= 10 && v <= 3_600_000,
+      `${key} must be a number of milliseconds from 10 to 3600000, got ${v}`,
+    );
   }
-  check(int(c.pipeline.maxBatch) && c.pipeline.maxBatch >= 1, `--max-batch must be a positive integer, got ${c.pipeline.maxBatch}`);
+  check(
+    int(c.pipeline.maxBatch) && c.pipeline.maxBatch >= 1,
+    `--max-batch must be a positive integer, got ${c.pipeline.maxBatch}`,
+  );
   return c;
 }

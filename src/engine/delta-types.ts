@@ -25,11 +25,13 @@ export function deltaToDuckType(type: DeltaType): string {
       binary: 'BLOB',
     };
     const duck = map[type];
-    if (!duck) throw new EngineError(`Delta type '${type}' has no DuckDB equivalent in Freshet yet`);
+    if (!duck)
+      throw new EngineError(`Delta type '${type}' has no DuckDB equivalent in Freshet yet`);
     return duck;
   }
   if (type.type === 'array') return `${deltaToDuckType(type.elementType)}[]`;
-  if (type.type === 'map') return `MAP(${deltaToDuckType(type.keyType)}, ${deltaToDuckType(type.valueType)})`;
+  if (type.type === 'map')
+    return `MAP(${deltaToDuckType(type.keyType)}, ${deltaToDuckType(type.valueType)})`;
   return `STRUCT(${type.fields.map((f) => `"${f.name.replaceAll('"', '""')}" ${deltaToDuckType(f.type)}`).join(', ')})`;
 }
 
@@ -39,14 +41,23 @@ export function duckToDeltaType(duckType: string): DeltaType {
   const decimal = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(t);
   if (decimal) return `decimal(${decimal[1]},${decimal[2]})`;
   if (t.endsWith('[]')) {
-    return { type: 'array', elementType: duckToDeltaType(duckType.trim().slice(0, -2)), containsNull: true };
+    return {
+      type: 'array',
+      elementType: duckToDeltaType(duckType.trim().slice(0, -2)),
+      containsNull: true,
+    };
   }
   if (t.startsWith('STRUCT(') && t.endsWith(')')) {
     return { type: 'struct', fields: parseStructFields(duckType.trim().slice(7, -1)) };
   }
   if (t.startsWith('MAP(') && t.endsWith(')')) {
     const [k, v] = splitTopLevel(duckType.trim().slice(4, -1));
-    return { type: 'map', keyType: duckToDeltaType(k!), valueType: duckToDeltaType(v!), valueContainsNull: true };
+    return {
+      type: 'map',
+      keyType: duckToDeltaType(k!),
+      valueType: duckToDeltaType(v!),
+      valueContainsNull: true,
+    };
   }
   const map: Record<string, string> = {
     VARCHAR: 'string',
@@ -71,7 +82,10 @@ export function duckToDeltaType(duckType: string): DeltaType {
     BLOB: 'binary',
   };
   const delta = map[t];
-  if (!delta) throw new EngineError(`DuckDB type ${duckType} cannot be stored in a Delta table; cast it (for example to VARCHAR or DOUBLE) in the model`);
+  if (!delta)
+    throw new EngineError(
+      `DuckDB type ${duckType} cannot be stored in a Delta table; cast it (for example to VARCHAR or DOUBLE) in the model`,
+    );
   return delta;
 }
 
@@ -107,6 +121,11 @@ function parseStructFields(body: string): StructType['fields'] {
 export function schemaFromColumns(columns: { name: string; type: string }[]): StructType {
   return {
     type: 'struct',
-    fields: columns.map((c) => ({ name: c.name, type: duckToDeltaType(c.type), nullable: true, metadata: {} })),
+    fields: columns.map((c) => ({
+      name: c.name,
+      type: duckToDeltaType(c.type),
+      nullable: true,
+      metadata: {},
+    })),
   };
 }

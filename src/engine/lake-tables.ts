@@ -25,7 +25,9 @@ export function snapshotSelect(table: DeltaTable, snapshot: Snapshot): string {
 }
 
 function emptySelect(schema: StructType): string {
-  const cols = schema.fields.map((f) => `NULL::${deltaToDuckType(f.type)} AS ${quoteIdent(f.name)}`);
+  const cols = schema.fields.map(
+    (f) => `NULL::${deltaToDuckType(f.type)} AS ${quoteIdent(f.name)}`,
+  );
   return `SELECT ${cols.join(', ')} WHERE false`;
 }
 
@@ -38,7 +40,9 @@ export async function defineLakeView(
   snapshot: Snapshot,
 ): Promise<void> {
   await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-  await conn.run(`CREATE OR REPLACE VIEW ${qualified(schema, name)} AS ${snapshotSelect(table, snapshot)}`);
+  await conn.run(
+    `CREATE OR REPLACE VIEW ${qualified(schema, name)} AS ${snapshotSelect(table, snapshot)}`,
+  );
 }
 
 /** Copies a Delta snapshot into a DuckDB table (how the serving store is rebuilt from the lake). */
@@ -50,11 +54,16 @@ export async function loadLakeTable(
   snapshot: Snapshot,
 ): Promise<void> {
   await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-  await conn.run(`CREATE OR REPLACE TABLE ${qualified(schema, name)} AS ${snapshotSelect(table, snapshot)}`);
+  await conn.run(
+    `CREATE OR REPLACE TABLE ${qualified(schema, name)} AS ${snapshotSelect(table, snapshot)}`,
+  );
 }
 
 /** The columns of a DuckDB relation, as DESCRIBE prints them. */
-export async function describe(conn: Connection, relation: string): Promise<{ name: string; type: string }[]> {
+export async function describe(
+  conn: Connection,
+  relation: string,
+): Promise<{ name: string; type: string }[]> {
   const rows = await conn.rows(`DESCRIBE ${relation}`);
   return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
 }
@@ -86,24 +95,33 @@ export async function computeStats(conn: Connection, relation: string): Promise<
     else if (t.startsWith('TIMESTAMP')) kind = 'timestamp';
     else if (t === 'DATE') kind = 'date';
     kinds.push({ name: c.name, kind });
-    if (kind === 'number') exprs.push(`min(${q})::DOUBLE AS "mn${i}"`, `max(${q})::DOUBLE AS "mx${i}"`);
+    if (kind === 'number')
+      exprs.push(`min(${q})::DOUBLE AS "mn${i}"`, `max(${q})::DOUBLE AS "mx${i}"`);
     if (kind === 'string') {
       exprs.push(
         `CASE WHEN max(length(${q})) <= ${MAX_STAT_STRING} THEN min(${q}) END AS "mn${i}"`,
         `CASE WHEN max(length(${q})) <= ${MAX_STAT_STRING} THEN max(${q}) END AS "mx${i}"`,
       );
     }
-    if (kind === 'timestamp') exprs.push(`min(epoch_us(${q})) AS "mn${i}"`, `max(epoch_us(${q})) AS "mx${i}"`);
-    if (kind === 'date') exprs.push(`min(${q})::VARCHAR AS "mn${i}"`, `max(${q})::VARCHAR AS "mx${i}"`);
+    if (kind === 'timestamp')
+      exprs.push(`min(epoch_us(${q})) AS "mn${i}"`, `max(epoch_us(${q})) AS "mx${i}"`);
+    if (kind === 'date')
+      exprs.push(`min(${q})::VARCHAR AS "mn${i}"`, `max(${q})::VARCHAR AS "mx${i}"`);
   });
   const [row] = await conn.rows(`SELECT ${exprs.join(', ')} FROM ${relation}`);
   if (!row) throw new EngineError(`statistics query over ${relation} returned nothing`);
-  const stats: FileStats = { numRecords: Number(row.n), minValues: {}, maxValues: {}, nullCount: {} };
+  const stats: FileStats = {
+    numRecords: Number(row.n),
+    minValues: {},
+    maxValues: {},
+    nullCount: {},
+  };
   kinds.forEach(({ name, kind }, i) => {
     stats.nullCount[name] = Number(row[`nc${i}`]);
     const mn = row[`mn${i}`];
     const mx = row[`mx${i}`];
-    if (kind === 'none' || mn === null || mn === undefined || mx === null || mx === undefined) return;
+    if (kind === 'none' || mn === null || mn === undefined || mx === null || mx === undefined)
+      return;
     if (kind === 'timestamp') {
       stats.minValues[name] = new Date(Math.floor(Number(mn) / 1000)).toISOString();
       stats.maxValues[name] = new Date(Math.ceil(Number(mx) / 1000)).toISOString();
@@ -131,7 +149,9 @@ export async function writeDataFile(
   await mkdir(tmpDir, { recursive: true });
   const tmp = join(tmpDir, `${randomUUID()}.parquet`);
   try {
-    await conn.run(`COPY (SELECT * FROM ${relation}) TO ${quoteLiteral(tmp)} (FORMAT parquet, COMPRESSION snappy)`);
+    await conn.run(
+      `COPY (SELECT * FROM ${relation}) TO ${quoteLiteral(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
+    );
     return await table.stageDataFile(tmp, { stats });
   } finally {
     await rm(tmp, { force: true });

@@ -1,4 +1,9 @@
-import { DuckDBConnection, DuckDBInstance, StatementType, type DuckDBValue } from '@duckdb/node-api';
+import {
+  DuckDBConnection,
+  DuckDBInstance,
+  StatementType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import { EngineError, QueryError } from './errors.js';
 import { toJsonValue, type JsonValue } from './values.js';
 
@@ -87,7 +92,8 @@ export class Connection {
       const out: Row[] = [];
       for (const values of reader.getRows()) {
         const row: Row = {};
-        for (let i = 0; i < names.length; i++) row[names[i]!] = toJsonValue(values[i] as DuckDBValue);
+        for (let i = 0; i < names.length; i++)
+          row[names[i]!] = toJsonValue(values[i] as DuckDBValue);
         out.push(row);
       }
       return { columns: names.map((name, i) => ({ name, type: types[i]! })), rows: out };
@@ -117,7 +123,9 @@ export class Connection {
       throw new QueryError(errorMessage(err), sql, err);
     }
     if (type !== StatementType.SELECT && type !== StatementType.EXPLAIN) {
-      throw new EngineError('only read-only queries (SELECT, WITH … SELECT, EXPLAIN) are allowed here');
+      throw new EngineError(
+        'only read-only queries (SELECT, WITH … SELECT, EXPLAIN) are allowed here',
+      );
     }
     return this.query(sql);
   }

@@ -12,7 +12,13 @@ export interface Target {
   threads: number;
 }
 
-export const DEFAULT_TARGET: Target = { name: 'dev', schema: 'main', type: 'duckdb', database: 'memory', threads: 1 };
+export const DEFAULT_TARGET: Target = {
+  name: 'dev',
+  schema: 'main',
+  type: 'duckdb',
+  database: 'memory',
+  threads: 1,
+};
 
 /** What parsing a model tells us before it runs: its config and what it depends on. */
 export interface ParsedModel {
@@ -46,7 +52,10 @@ const DEFAULT_CONFIG: ModelConfig = { materialized: 'view', tags: [], enabled: t
  * project's macro files, and dbt's generate_schema_name rule.
  */
 export class Compiler {
-  private readonly env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+  private readonly env = new nunjucks.Environment(null, {
+    autoescape: false,
+    throwOnUndefined: false,
+  });
   private parsed = new Map<string, ParsedModel>();
 
   constructor(
@@ -71,7 +80,9 @@ export class Compiler {
         if (name in this.varOverrides) return this.varOverrides[name];
         if (name in this.project.vars) return this.project.vars[name];
         if (fallback !== undefined) return fallback;
-        throw new CompileError(`${where}: var('${name}') is not defined in dbt_project.yml vars and has no default`);
+        throw new CompileError(
+          `${where}: var('${name}') is not defined in dbt_project.yml vars and has no default`,
+        );
       },
       env_var: (name: string, fallback?: unknown) => {
         const value = process.env[name];
@@ -153,7 +164,9 @@ export class Compiler {
       for (const ref of model.refs) {
         if (!parsed.has(ref)) {
           const hint = this.project.models.has(ref) ? ' (it is disabled)' : '';
-          throw new CompileError(`${model.node.path}: ref('${ref}') names a model that does not exist${hint}`);
+          throw new CompileError(
+            `${model.node.path}: ref('${ref}') names a model that does not exist${hint}`,
+          );
         }
       }
       for (const src of model.sources) {
@@ -178,7 +191,11 @@ export class Compiler {
     return injectCtes(sql, ctes);
   }
 
-  private renderModel(model: ParsedModel, isIncremental: boolean, ctes: Map<string, string>): string {
+  private renderModel(
+    model: ParsedModel,
+    isIncremental: boolean,
+    ctes: Map<string, string>,
+  ): string {
     const where = model.node.path;
     return this.render(
       model.node.raw,

@@ -12,7 +12,10 @@ export function topologicalOrder(models: Map<string, ParsedModel>): string[] {
     indegree.set(name, m.refs.length);
     for (const ref of m.refs) dependents.set(ref, [...(dependents.get(ref) ?? []), name]);
   }
-  const ready = [...indegree].filter(([, d]) => d === 0).map(([n]) => n).sort();
+  const ready = [...indegree]
+    .filter(([, d]) => d === 0)
+    .map(([n]) => n)
+    .sort();
   const order: string[] = [];
   while (ready.length > 0) {
     const name = ready.shift()!;
@@ -27,7 +30,9 @@ export function topologicalOrder(models: Map<string, ParsedModel>): string[] {
     }
   }
   if (order.length !== models.size) {
-    throw new CompileError(`models depend on each other in a cycle: ${findCycle(models).join(' -> ')}`);
+    throw new CompileError(
+      `models depend on each other in a cycle: ${findCycle(models).join(' -> ')}`,
+    );
   }
   return order;
 }

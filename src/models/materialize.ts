@@ -3,7 +3,8 @@ import type { ParsedModel } from './compile.js';
 import { ModelError } from './errors.js';
 
 /** What a materialization did to its relation in this run. */
-export type MaterializeAction = 'view' | 'table' | 'create' | 'append' | 'delete+insert' | 'ephemeral';
+export type MaterializeAction =
+  'view' | 'table' | 'create' | 'append' | 'delete+insert' | 'ephemeral';
 
 export interface MaterializeContext {
   conn: Connection;
@@ -19,14 +20,22 @@ export interface MaterializeResult {
   sql: string;
 }
 
-export async function relationExists(conn: Connection, schema: string, name: string): Promise<boolean> {
+export async function relationExists(
+  conn: Connection,
+  schema: string,
+  name: string,
+): Promise<boolean> {
   const rows = await conn.rows(
     `SELECT 1 FROM information_schema.tables WHERE table_schema = ${quoteLiteral(schema)} AND table_name = ${quoteLiteral(name)}`,
   );
   return rows.length > 0;
 }
 
-async function relationKind(conn: Connection, schema: string, name: string): Promise<'table' | 'view' | null> {
+async function relationKind(
+  conn: Connection,
+  schema: string,
+  name: string,
+): Promise<'table' | 'view' | null> {
   const rows = await conn.rows(
     `SELECT table_type FROM information_schema.tables WHERE table_schema = ${quoteLiteral(schema)} AND table_name = ${quoteLiteral(name)}`,
   );
@@ -37,7 +46,8 @@ async function relationKind(conn: Connection, schema: string, name: string): Pro
 /** Replaces whatever is at the relation by a view or table, as dbt does when the kind changes. */
 async function dropIfKind(conn: Connection, schema: string, name: string, kind: 'table' | 'view') {
   const existing = await relationKind(conn, schema, name);
-  if (existing === kind) await conn.run(`DROP ${kind.toUpperCase()} ${quoteIdent(schema)}.${quoteIdent(name)}`);
+  if (existing === kind)
+    await conn.run(`DROP ${kind.toUpperCase()} ${quoteIdent(schema)}.${quoteIdent(name)}`);
 }
 
 function keyColumns(uniqueKey: string | string[] | undefined): string[] {
@@ -46,7 +56,11 @@ function keyColumns(uniqueKey: string | string[] | undefined): string[] {
 }
 
 /** dbt's on_schema_change: what to do when the new rows' columns differ from the table's. */
-async function reconcileColumns(ctx: MaterializeContext, target: string, newRows: string): Promise<string[]> {
+async function reconcileColumns(
+  ctx: MaterializeContext,
+  target: string,
+  newRows: string,
+): Promise<string[]> {
   const { conn, model } = ctx;
   const mode = model.config.on_schema_change ?? 'ignore';
   const existing = await describe(conn, target);
@@ -62,10 +76,12 @@ async function reconcileColumns(ctx: MaterializeContext, target: string, newRows
     );
   }
   if (mode === 'append_new_columns' || mode === 'sync_all_columns') {
-    for (const c of added) await conn.run(`ALTER TABLE ${target} ADD COLUMN ${quoteIdent(c.name)} ${c.type}`);
+    for (const c of added)
+      await conn.run(`ALTER TABLE ${target} ADD COLUMN ${quoteIdent(c.name)} ${c.type}`);
   }
   if (mode === 'sync_all_columns') {
-    for (const c of removed) await conn.run(`ALTER TABLE ${target} DROP COLUMN ${quoteIdent(c.name)}`);
+    for (const c of removed)
+      await conn.run(`ALTER TABLE ${target} DROP COLUMN ${quoteIdent(c.name)}`);
   }
   const now = new Set((await describe(conn, target)).map((c) => c.name));
   return incoming.map((c) => c.name).filter((n) => now.has(n));
@@ -93,7 +109,9 @@ export async function materialize(ctx: MaterializeContext): Promise<MaterializeR
     return { action: 'table', sql };
   }
   if (kind !== 'incremental') {
-    throw new ModelError(`${model.node.path}: materialization '${String(kind)}' is not supported (use view, table, incremental or ephemeral)`);
+    throw new ModelError(
+      `${model.node.path}: materialization '${String(kind)}' is not supported (use view, table, incremental or ephemeral)`,
+    );
   }
 
   const existing = await relationKind(conn, schema, identifier);
@@ -112,7 +130,9 @@ export async function materialize(ctx: MaterializeContext): Promise<MaterializeR
     const keys = keyColumns(model.config.unique_key);
     const strategy = model.config.incremental_strategy ?? (keys.length > 0 ? 'merge' : 'append');
     if (strategy !== 'append' && keys.length === 0) {
-      throw new ModelError(`${model.node.path}: incremental_strategy '${strategy}' needs a unique_key`);
+      throw new ModelError(
+        `${model.node.path}: incremental_strategy '${strategy}' needs a unique_key`,
+      );
     }
     let action: MaterializeAction = 'append';
     if (strategy === 'merge' || strategy === 'delete+insert') {
@@ -121,7 +141,9 @@ export async function materialize(ctx: MaterializeContext): Promise<MaterializeR
       await conn.run(`DELETE FROM ${target} WHERE (${tuple}) IN (SELECT ${tuple} FROM ${newRows})`);
       action = 'delete+insert';
     } else if (strategy !== 'append') {
-      throw new ModelError(`${model.node.path}: incremental_strategy '${String(strategy)}' is not supported (append, merge, delete+insert)`);
+      throw new ModelError(
+        `${model.node.path}: incremental_strategy '${String(strategy)}' is not supported (append, merge, delete+insert)`,
+      );
     }
     await conn.run(`INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${newRows}`);
     if (action === 'append' && ctx.onAppend) await ctx.onAppend(model, newRows);

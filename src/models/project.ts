@@ -93,7 +93,14 @@ function folderConfig(tree: unknown, folders: string[]): Partial<ModelConfig> {
   const apply = (n: Record<string, unknown>) => {
     for (const [k, v] of Object.entries(n)) if (k.startsWith('+')) config[k.slice(1)] = v;
     // dbt also accepts un-prefixed keys when they are known configs.
-    for (const k of ['materialized', 'schema', 'tags', 'enabled', 'unique_key', 'incremental_strategy']) {
+    for (const k of [
+      'materialized',
+      'schema',
+      'tags',
+      'enabled',
+      'unique_key',
+      'incremental_strategy',
+    ]) {
       if (k in n && (typeof n[k] !== 'object' || Array.isArray(n[k]))) config[k] = n[k];
     }
   };
@@ -125,7 +132,10 @@ export async function loadProject(root: string): Promise<Project> {
 
   const models = new Map<string, ModelNode>();
   const sources = new Map<string, SourceTable>();
-  const docs = new Map<string, { description?: string; columns: ColumnDoc[]; config: Record<string, unknown> }>();
+  const docs = new Map<
+    string,
+    { description?: string; columns: ColumnDoc[]; config: Record<string, unknown> }
+  >();
 
   for (const modelPath of modelPaths) {
     const dir = join(root, modelPath);
@@ -173,7 +183,10 @@ export async function loadProject(root: string): Promise<Project> {
     }
   }
   for (const name of docs.keys()) {
-    if (!models.has(name)) throw new ProjectError(`a schema file documents model '${name}', but no models/**/${name}.sql exists`);
+    if (!models.has(name))
+      throw new ProjectError(
+        `a schema file documents model '${name}', but no models/**/${name}.sql exists`,
+      );
   }
 
   const seeds = new Map<string, SeedNode>();
@@ -188,8 +201,17 @@ export async function loadProject(root: string): Promise<Project> {
 
   let macros = '';
   for (const macroPath of macroPaths) {
-    for (const file of await walk(join(root, macroPath), '.sql')) macros += (await readFile(file, 'utf8')) + '\n';
+    for (const file of await walk(join(root, macroPath), '.sql'))
+      macros += (await readFile(file, 'utf8')) + '\n';
   }
 
-  return { root, name, vars: (spec.vars as Record<string, unknown> | undefined) ?? {}, models, sources, seeds, macros };
+  return {
+    root,
+    name,
+    vars: (spec.vars as Record<string, unknown> | undefined) ?? {},
+    models,
+    sources,
+    seeds,
+    macros,
+  };
 }

@@ -36,7 +36,10 @@ export class ModelRunner {
     this.order = topologicalOrder(models);
   }
 
-  static async open(projectDir: string, opts: { target?: Target; vars?: Record<string, unknown> } = {}): Promise<ModelRunner> {
+  static async open(
+    projectDir: string,
+    opts: { target?: Target; vars?: Record<string, unknown> } = {},
+  ): Promise<ModelRunner> {
     const project = await loadProject(projectDir);
     const compiler = new Compiler(project, opts.target ?? DEFAULT_TARGET, opts.vars ?? {});
     return new ModelRunner(project, compiler, compiler.parse());
@@ -49,7 +52,9 @@ export class ModelRunner {
       const rel = this.compiler.seedRelation(seed.name);
       await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(rel.schema)}`);
       const relation = rel.toString();
-      await conn.run(`CREATE OR REPLACE TABLE ${relation} AS SELECT * FROM read_csv(${quoteLiteral(seed.path)}, header = true)`);
+      await conn.run(
+        `CREATE OR REPLACE TABLE ${relation} AS SELECT * FROM read_csv(${quoteLiteral(seed.path)}, header = true)`,
+      );
       loaded.push(relation);
     }
     return loaded;
@@ -88,7 +93,12 @@ export class ModelRunner {
       } catch (err) {
         if (err instanceof ModelError) throw err;
         const reason = err instanceof QueryError ? err.message : String(err);
-        throw new ModelRunError(`model ${name} (${model.node.path}) failed: ${reason}`, name, compiled, { cause: err });
+        throw new ModelRunError(
+          `model ${name} (${model.node.path}) failed: ${reason}`,
+          name,
+          compiled,
+          { cause: err },
+        );
       }
     }
     return results;

@@ -79,8 +79,21 @@ export class BronzeWriter {
     const delta = await DeltaTable.open(opts.store, lakePath('bronze', table));
     const snapshot = (await delta.exists())
       ? await delta.snapshot()
-      : await delta.create({ schema: BRONZE_SCHEMA, name: table, description: `Events of topic ${opts.topic} as accepted` });
-    const writer = new BronzeWriter(opts.log, opts.conn, delta, opts.topic, opts.partitions, opts.tmpDir, opts.metrics, opts.maxBatch);
+      : await delta.create({
+          schema: BRONZE_SCHEMA,
+          name: table,
+          description: `Events of topic ${opts.topic} as accepted`,
+        });
+    const writer = new BronzeWriter(
+      opts.log,
+      opts.conn,
+      delta,
+      opts.topic,
+      opts.partitions,
+      opts.tmpDir,
+      opts.metrics,
+      opts.maxBatch,
+    );
     for (let p = 0; p < opts.partitions; p++) {
       const last = snapshot.txnVersion(bronzeAppId(opts.topic, p));
       writer.positions.push(last === undefined ? 0 : last + 1);
@@ -110,17 +123,24 @@ export class BronzeWriter {
   async writeOnce(): Promise<number> {
     const batches: StoredRecord[][] = [];
     for (let p = 0; p < this.partitions; p++) {
-      batches.push(await this.log.read(this.topic, p, this.positions[p]!, { maxRecords: this.maxBatch }));
+      batches.push(
+        await this.log.read(this.topic, p, this.positions[p]!, { maxRecords: this.maxBatch }),
+      );
     }
     const total = batches.reduce((n, b) => n + b.length, 0);
     if (total === 0) return 0;
     const started = performance.now();
     const ingestedAt = new DuckDBTimestampTZValue(BigInt(Date.now()) * 1000n);
     let maxAccepted = this.state.maxAcceptedAt ?? 0;
-    const appender = await this.conn.raw.createAppender(`bronze_batch_${this.state.table}`, '_freshet');
+    const appender = await this.conn.raw.createAppender(
+      `bronze_batch_${this.state.table}`,
+      '_freshet',
+    );
     for (const records of batches) {
       for (const r of records) {
-        appender.appendVarchar(r.headers['freshet.event-id'] ?? `${r.topic}:${r.partition}:${r.offset}`);
+        appender.appendVarchar(
+          r.headers['freshet.event-id'] ?? `${r.topic}:${r.partition}:${r.offset}`,
+        );
         if (r.key === null) appender.appendNull();
         else appender.appendVarchar(r.key);
         appender.appendVarchar(r.value.toString('utf8'));
@@ -138,13 +158,23 @@ export class BronzeWriter {
     try {
       const add = await writeDataFile(this.conn, this.batchTable, this.delta, this.tmpDir);
       const txns = batches.flatMap((records, p) =>
-        records.length === 0 ? [] : [{ appId: bronzeAppId(this.topic, p), version: records[records.length - 1]!.offset }],
+        records.length === 0
+          ? []
+          : [{ appId: bronzeAppId(this.topic, p), version: records[records.length - 1]!.offset }],
       );
-      const version = await this.delta.append(add ? [add] : [], { txns, commitInfo: { 'freshet.rows': total } });
+      const version = await this.delta.append(add ? [add] : [], {
+        txns,
+        commitInfo: { 'freshet.rows': total },
+      });
       batches.forEach((records, p) => {
         if (records.length > 0) this.positions[p] = records[records.length - 1]!.offset + 1;
       });
-      this.state = { ...this.state, version, rows: this.state.rows + total, maxAcceptedAt: maxAccepted };
+      this.state = {
+        ...this.state,
+        version,
+        rows: this.state.rows + total,
+        maxAcceptedAt: maxAccepted,
+      };
       this.metrics.bronzeRows.inc({ table: this.state.table }, total);
       this.metrics.bronzeCommitSeconds.observe((performance.now() - started) / 1000);
       return total;

@@ -22,9 +22,18 @@ export async function prepareDataDir(dir: string, opts: { create: boolean }): Pr
     entries = await readdir(abs);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') throw new DataDirError(`${abs} is a file, not a folder; pass --data-dir with a folder for Freshet's data`);
-    if (code !== 'ENOENT') throw new DataDirError(`cannot read the data dir ${abs} (${code}); check its permissions or pass another --data-dir`);
-    if (!opts.create) throw new DataDirError(`${abs} does not exist; run \`freshet up --data-dir ${dir}\` first, or pass the --data-dir that \`freshet up\` used`);
+    if (code === 'ENOTDIR')
+      throw new DataDirError(
+        `${abs} is a file, not a folder; pass --data-dir with a folder for Freshet's data`,
+      );
+    if (code !== 'ENOENT')
+      throw new DataDirError(
+        `cannot read the data dir ${abs} (${code}); check its permissions or pass another --data-dir`,
+      );
+    if (!opts.create)
+      throw new DataDirError(
+        `${abs} does not exist; run \`freshet up --data-dir ${dir}\` first, or pass the --data-dir that \`freshet up\` used`,
+      );
     entries = [];
   }
   if (entries.includes(MARKER_FILE)) {
@@ -32,19 +41,38 @@ export async function prepareDataDir(dir: string, opts: { create: boolean }): Pr
     try {
       marker = JSON.parse(await readFile(join(abs, MARKER_FILE), 'utf8')) as typeof marker;
     } catch {
-      throw new DataDirError(`${join(abs, MARKER_FILE)} is damaged; restore it or use a new --data-dir`);
+      throw new DataDirError(
+        `${join(abs, MARKER_FILE)} is damaged; restore it or use a new --data-dir`,
+      );
     }
-    if (marker.format !== FORMAT) throw new DataDirError(`${abs} holds a ${MARKER_FILE} that is not Freshet's; pass another --data-dir`);
+    if (marker.format !== FORMAT)
+      throw new DataDirError(
+        `${abs} holds a ${MARKER_FILE} that is not Freshet's; pass another --data-dir`,
+      );
     if ((marker.version ?? 0) > FORMAT_VERSION) {
-      throw new DataDirError(`${abs} was written by a newer Freshet (data dir format ${marker.version}); upgrade Freshet to use it`);
+      throw new DataDirError(
+        `${abs} was written by a newer Freshet (data dir format ${marker.version}); upgrade Freshet to use it`,
+      );
     }
     return abs;
   }
   if (entries.length > 0) {
-    throw new DataDirError(`${abs} is not a Freshet data dir (it has files but no ${MARKER_FILE}); pass --data-dir with a new or empty folder`);
+    throw new DataDirError(
+      `${abs} is not a Freshet data dir (it has files but no ${MARKER_FILE}); pass --data-dir with a new or empty folder`,
+    );
   }
-  if (!opts.create) throw new DataDirError(`${abs} is empty: no platform has run there yet; run \`freshet up --data-dir ${dir}\` first`);
+  if (!opts.create)
+    throw new DataDirError(
+      `${abs} is empty: no platform has run there yet; run \`freshet up --data-dir ${dir}\` first`,
+    );
   await mkdir(abs, { recursive: true });
-  await writeFile(join(abs, MARKER_FILE), JSON.stringify({ format: FORMAT, version: FORMAT_VERSION, createdAt: new Date().toISOString() }, null, 2) + '\n');
+  await writeFile(
+    join(abs, MARKER_FILE),
+    JSON.stringify(
+      { format: FORMAT, version: FORMAT_VERSION, createdAt: new Date().toISOString() },
+      null,
+      2,
+    ) + '\n',
+  );
   return abs;
 }

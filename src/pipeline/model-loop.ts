@@ -46,7 +46,14 @@ type PublishMode = 'append' | 'full';
  * are loaded back from those Delta tables, so the lake stays the source of truth.
  */
 export class ModelLoop {
-  state: ModelLoopState = { runs: 0, lastRunAt: null, lastRunMs: null, watermark: null, lastError: null, results: [] };
+  state: ModelLoopState = {
+    runs: 0,
+    lastRunAt: null,
+    lastRunMs: null,
+    watermark: null,
+    lastError: null,
+    results: [],
+  };
   readonly published = new Map<string, PublishedTable>();
   private readonly tables = new Map<string, DeltaTable>();
   private readonly dirty = new Map<string, PublishMode>();
@@ -76,7 +83,10 @@ export class ModelLoop {
   private async deltaFor(model: ParsedModel): Promise<DeltaTable> {
     let table = this.tables.get(model.node.name);
     if (!table) {
-      table = await DeltaTable.open(this.store, lakePath(model.relation.schema, model.relation.identifier));
+      table = await DeltaTable.open(
+        this.store,
+        lakePath(model.relation.schema, model.relation.identifier),
+      );
       this.tables.set(model.node.name, table);
     }
     return table;
@@ -91,7 +101,13 @@ export class ModelLoop {
       const table = await this.deltaFor(model);
       if (!(await table.exists())) continue;
       const snapshot = await table.snapshot();
-      await loadLakeTable(this.conn, model.relation.schema, model.relation.identifier, table, snapshot);
+      await loadLakeTable(
+        this.conn,
+        model.relation.schema,
+        model.relation.identifier,
+        table,
+        snapshot,
+      );
       const watermark = Number(snapshot.commitInfo()?.['freshet.watermark'] ?? NaN);
       this.published.set(model.node.name, {
         table: `${model.relation.schema}.${model.relation.identifier}`,
@@ -139,7 +155,14 @@ export class ModelLoop {
       const ms = performance.now() - started;
       this.lastBronzeVersions = versions;
       this.pendingWatermark = watermark;
-      this.state = { runs: this.state.runs + 1, lastRunAt: Date.now(), lastRunMs: ms, watermark, lastError: null, results };
+      this.state = {
+        runs: this.state.runs + 1,
+        lastRunAt: Date.now(),
+        lastRunMs: ms,
+        watermark,
+        lastError: null,
+        results,
+      };
       this.metrics.modelRuns.inc({ outcome: 'ok' });
       this.metrics.modelRunSeconds.observe(ms / 1000);
       return true;
@@ -154,7 +177,9 @@ export class ModelLoop {
   private async trackAppend(model: ParsedModel, newRows: string): Promise<void> {
     if (this.dirty.get(model.node.name) === 'full') return; // the whole table goes out anyway
     const pending = this.pendingRelation(model);
-    await this.conn.run(`CREATE TABLE IF NOT EXISTS ${pending} AS SELECT * FROM ${newRows} WHERE false`);
+    await this.conn.run(
+      `CREATE TABLE IF NOT EXISTS ${pending} AS SELECT * FROM ${newRows} WHERE false`,
+    );
     await this.conn.run(`INSERT INTO ${pending} BY NAME SELECT * FROM ${newRows}`);
   }
 
@@ -168,7 +193,11 @@ export class ModelLoop {
       const relation = model.relation.toString();
       const source = mode === 'append' ? this.pendingRelation(model) : relation;
       if (!(await table.exists())) {
-        await table.create({ schema: await deltaSchemaOf(this.conn, relation), name: model.relation.identifier, description: model.node.description });
+        await table.create({
+          schema: await deltaSchemaOf(this.conn, relation),
+          name: model.relation.identifier,
+          description: model.node.description,
+        });
       }
       const snapshot = await table.snapshot();
       const appId = publishAppId(model.node.name);
@@ -187,7 +216,9 @@ export class ModelLoop {
         version,
         watermark: this.pendingWatermark,
       });
-      this.metrics.lakePublishes.inc({ table: `${model.relation.schema}.${model.relation.identifier}` });
+      this.metrics.lakePublishes.inc({
+        table: `${model.relation.schema}.${model.relation.identifier}`,
+      });
       commits++;
     }
     return commits;

@@ -37,9 +37,11 @@ export interface PlatformStatus {
   goldFreshnessSeconds: number | null;
 }
 
-export type PlatformEvent = { type: 'run'; at: number } | { type: 'error'; stage: string; message: string };
+export type PlatformEvent =
+  { type: 'run'; at: number } | { type: 'error'; stage: string; message: string };
 
-const seconds = (ms: number | null, now: number) => (ms === null ? null : Math.max(0, (now - ms) / 1000));
+const seconds = (ms: number | null, now: number) =>
+  ms === null ? null : Math.max(0, (now - ms) / 1000);
 
 /**
  * The running platform, in one process: source → log → bronze → models → serving tables, with
@@ -102,12 +104,33 @@ export class Platform {
       const bronze: BronzeWriter[] = [];
       for (const t of await log.topics()) {
         bronze.push(
-          await BronzeWriter.open({ log, conn: bronzeConn, store, topic: t.name, partitions: t.partitions, tmpDir, metrics, maxBatch: config.pipeline.maxBatch }),
+          await BronzeWriter.open({
+            log,
+            conn: bronzeConn,
+            store,
+            topic: t.name,
+            partitions: t.partitions,
+            tmpDir,
+            metrics,
+            maxBatch: config.pipeline.maxBatch,
+          }),
         );
       }
       const models = new ModelLoop(session.connection, store, runner, bronze, tmpDir, metrics);
       await models.restore();
-      return new Platform(config, dataDir, log, registry, store, session, metrics, bronze, models, runner, source);
+      return new Platform(
+        config,
+        dataDir,
+        log,
+        registry,
+        store,
+        session,
+        metrics,
+        bronze,
+        models,
+        runner,
+        source,
+      );
     } catch (err) {
       await log.close().catch(() => undefined);
       throw err;
@@ -208,7 +231,8 @@ export class Platform {
 
   private updateGauges(): void {
     for (const t of this.tables()) {
-      if (t.freshness_seconds !== null) this.metrics.tableFreshness.set({ table: t.name }, t.freshness_seconds);
+      if (t.freshness_seconds !== null)
+        this.metrics.tableFreshness.set({ table: t.name }, t.freshness_seconds);
       this.metrics.tableVersion.set({ table: t.name }, t.version);
     }
   }
@@ -218,7 +242,11 @@ export class Platform {
     const accepted = s?.eventsAccepted ?? 0;
     const now = performance.now();
     if (now - this.rate.at >= 1000) {
-      this.rate = { at: now, accepted, perSecond: ((accepted - this.rate.accepted) * 1000) / (now - this.rate.at) };
+      this.rate = {
+        at: now,
+        accepted,
+        perSecond: ((accepted - this.rate.accepted) * 1000) / (now - this.rate.at),
+      };
     }
     return {
       state: this.state,

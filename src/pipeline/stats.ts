@@ -6,7 +6,9 @@ export function maxTimestampStat(files: readonly AddFile[], column: string): num
   for (const f of files) {
     if (!f.stats) continue;
     try {
-      const value = (JSON.parse(f.stats) as { maxValues?: Record<string, unknown> }).maxValues?.[column];
+      const value = (JSON.parse(f.stats) as { maxValues?: Record<string, unknown> }).maxValues?.[
+        column
+      ];
       if (typeof value !== 'string') continue;
       const ms = Date.parse(value);
       if (!Number.isNaN(ms) && (max === null || ms > max)) max = ms;

@@ -38,7 +38,9 @@ export interface VerifyReport {
 }
 
 /** Every event the log accepted, in log order per partition. */
-async function readAccepted(log: EmbeddedLog): Promise<{ events: AcceptedEvent[]; ends: Map<string, number[]> }> {
+async function readAccepted(
+  log: EmbeddedLog,
+): Promise<{ events: AcceptedEvent[]; ends: Map<string, number[]> }> {
   const events: AcceptedEvent[] = [];
   const ends = new Map<string, number[]>();
   for (const t of await log.topics()) {
@@ -109,18 +111,40 @@ export async function verifyInventory(dataDir: string): Promise<VerifyReport> {
     seen.add(key);
     const expected = oracle.get(key);
     if (!expected) {
-      mismatches.push({ mart, store_id: String(row.store_id), sku: String(row.sku), column: '(row)', gold: 'present', oracle: 'absent' });
+      mismatches.push({
+        mart,
+        store_id: String(row.store_id),
+        sku: String(row.sku),
+        column: '(row)',
+        gold: 'present',
+        oracle: 'absent',
+      });
       continue;
     }
     for (const column of VERIFIED_COLUMNS) {
       const g = norm(row[column]);
       const o = norm(expected[column as keyof InventoryRow]);
-      if (g !== o) mismatches.push({ mart, store_id: expected.store_id, sku: expected.sku, column, gold: g, oracle: o });
+      if (g !== o)
+        mismatches.push({
+          mart,
+          store_id: expected.store_id,
+          sku: expected.sku,
+          column,
+          gold: g,
+          oracle: o,
+        });
     }
   }
   for (const [key, expected] of oracle) {
     if (!seen.has(key)) {
-      mismatches.push({ mart, store_id: expected.store_id, sku: expected.sku, column: '(row)', gold: 'absent', oracle: 'present' });
+      mismatches.push({
+        mart,
+        store_id: expected.store_id,
+        sku: expected.sku,
+        column: '(row)',
+        gold: 'absent',
+        oracle: 'present',
+      });
     }
   }
   return {

@@ -40,7 +40,10 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
   const storeRows = async (): Promise<Row[]> => {
     const run = platform.models.state.runs;
     if (storesCache?.run !== run) {
-      storesCache = { run, rows: await conn.rows(`SELECT * FROM ${STORE_STATUS} ORDER BY store_id`).catch(() => []) };
+      storesCache = {
+        run,
+        rows: await conn.rows(`SELECT * FROM ${STORE_STATUS} ORDER BY store_id`).catch(() => []),
+      };
     }
     return storesCache.rows;
   };
@@ -62,7 +65,13 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
     }
     const models = platform.models.state;
     const health =
-      status.state !== 'running' ? status.state : models.runs === 0 ? 'starting' : models.lastError ? 'degraded' : 'ok';
+      status.state !== 'running'
+        ? status.state
+        : models.runs === 0
+          ? 'starting'
+          : models.lastError
+            ? 'degraded'
+            : 'ok';
     return c.json({
       status: health,
       time: new Date(now).toISOString(),
@@ -86,30 +95,44 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
   app.get('/stores/:storeId', async (c) => {
     const storeId = c.req.param('storeId');
     const row = (await storeRows()).find((r) => r.store_id === storeId);
-    if (!row) return c.json({ error: `store '${storeId}' does not exist; GET /api/stores lists every store` }, 404);
+    if (!row)
+      return c.json(
+        { error: `store '${storeId}' does not exist; GET /api/stores lists every store` },
+        404,
+      );
     return c.json(storeView(row, Date.now()));
   });
 
   app.get('/stores/:storeId/inventory', async (c) => {
     const storeId = c.req.param('storeId');
     if (!(await storeExists(storeId))) {
-      return c.json({ error: `store '${storeId}' does not exist; GET /api/stores lists every store` }, 404);
+      return c.json(
+        { error: `store '${storeId}' does not exist; GET /api/stores lists every store` },
+        404,
+      );
     }
-    const rows = await conn.rows(`SELECT * FROM ${INVENTORY} WHERE store_id = ${quoteLiteral(storeId)} ORDER BY sku`);
+    const rows = await conn.rows(
+      `SELECT * FROM ${INVENTORY} WHERE store_id = ${quoteLiteral(storeId)} ORDER BY sku`,
+    );
     return c.json(rows);
   });
 
   app.get('/stores/:storeId/inventory/:sku', async (c) => {
     const { storeId, sku } = c.req.param();
     if (!(await storeExists(storeId))) {
-      return c.json({ error: `store '${storeId}' does not exist; GET /api/stores lists every store` }, 404);
+      return c.json(
+        { error: `store '${storeId}' does not exist; GET /api/stores lists every store` },
+        404,
+      );
     }
     const rows = await conn.rows(
       `SELECT * FROM ${INVENTORY} WHERE store_id = ${quoteLiteral(storeId)} AND sku = ${quoteLiteral(sku)}`,
     );
     if (rows.length === 0) {
       return c.json(
-        { error: `store '${storeId}' has no inventory row for SKU '${sku}' (no count, sale, shipment or reservation of it yet)` },
+        {
+          error: `store '${storeId}' has no inventory row for SKU '${sku}' (no count, sale, shipment or reservation of it yet)`,
+        },
         404,
       );
     }
@@ -119,12 +142,14 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
   // Read-only SQL over the served tables, for `freshet sql` while the platform runs.
   app.post('/sql', async (c) => {
     const body = await c.req.json().catch(() => null);
-    if (!body || typeof body.sql !== 'string') return c.json({ error: 'send a JSON body {"sql": "SELECT …"}' }, 400);
+    if (!body || typeof body.sql !== 'string')
+      return c.json({ error: 'send a JSON body {"sql": "SELECT …"}' }, 400);
     try {
       const result = await conn.readOnlyQuery(body.sql);
       return c.json(result);
     } catch (err) {
-      if (err instanceof QueryError || err instanceof EngineError) return c.json({ error: err.message }, 400);
+      if (err instanceof QueryError || err instanceof EngineError)
+        return c.json({ error: err.message }, 400);
       throw err;
     }
   });
@@ -137,17 +162,33 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
       const send = async () => {
         const now = Date.now();
         const stores = (await storeRows()).map((r) => storeView(r, now));
-        await stream.writeSSE({ event: 'stores', data: JSON.stringify({ at: new Date(now).toISOString(), run: platform.models.state.runs, stores }) });
+        await stream.writeSSE({
+          event: 'stores',
+          data: JSON.stringify({
+            at: new Date(now).toISOString(),
+            run: platform.models.state.runs,
+            stores,
+          }),
+        });
       };
       const off = platform.on((e) => {
         if (e.type === 'run' && !closed) void send().catch(() => undefined);
       });
-      stream.onAbort(() => {
-        closed = true;
-        off();
-      });
       await send();
-      while (!closed) await stream.sleep(15_000).then(() => (closed ? undefined : stream.writeSSE({ event: 'ping', data: '' })));
+      // Held open until the client goes away (or the server closes it); a ping every 15 s keeps
+      // proxies from timing the connection out. No timer outlives the connection.
+      await new Promise<void>((resolve) => {
+        const ping = setInterval(
+          () => void stream.writeSSE({ event: 'ping', data: '' }).catch(() => undefined),
+          15_000,
+        );
+        stream.onAbort(() => {
+          closed = true;
+          clearInterval(ping);
+          off();
+          resolve();
+        });
+      });
     }),
   );
 

@@ -52,7 +52,10 @@ export interface RunningServer {
 }
 
 /** Starts the HTTP server; a taken port becomes one clear sentence. */
-export async function startServer(platform: Platform, opts: { port: number; host: string }): Promise<RunningServer> {
+export async function startServer(
+  platform: Platform,
+  opts: { port: number; host: string },
+): Promise<RunningServer> {
   const conn = await platform.session.connect();
   const app = createApp(platform, conn);
   return new Promise((resolve, reject) => {
@@ -60,9 +63,17 @@ export async function startServer(platform: Platform, opts: { port: number; host
     server.once('error', (err: NodeJS.ErrnoException) => {
       conn.close();
       if (err.code === 'EADDRINUSE') {
-        reject(new ServeError(`port ${opts.port} on ${opts.host} is already in use; stop the program using it or pass --port with a free port`));
+        reject(
+          new ServeError(
+            `port ${opts.port} on ${opts.host} is already in use; stop the program using it or pass --port with a free port`,
+          ),
+        );
       } else if (err.code === 'EACCES') {
-        reject(new ServeError(`not allowed to listen on port ${opts.port}; pass --port with a port above 1023`));
+        reject(
+          new ServeError(
+            `not allowed to listen on port ${opts.port}; pass --port with a port above 1023`,
+          ),
+        );
       } else reject(err);
     });
     server.once('listening', () => {

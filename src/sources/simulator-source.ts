@@ -79,7 +79,10 @@ export class SimulatorSource implements Source {
   /** Registers each topic's schema and creates the topics. */
   private async prepareTopics(): Promise<void> {
     for (const t of TOPICS) {
-      await this.opts.registry.register(subjectForTopic(t.topic), { schemaType: 'JSON', schema: JSON.stringify(t.schema) });
+      await this.opts.registry.register(subjectForTopic(t.topic), {
+        schemaType: 'JSON',
+        schema: JSON.stringify(t.schema),
+      });
       await this.opts.log.createTopic(t.topic, { partitions: this.opts.partitions });
     }
     await this.opts.log.createTopic(QUARANTINE_TOPIC, { partitions: 1 });
@@ -101,7 +104,13 @@ export class SimulatorSource implements Source {
       for (let p = 0; p < t.partitions; p++) ends.push(await this.opts.log.endOffset(t.name, p));
       logEnds[t.name] = ends;
     }
-    const cp: Checkpoint = { seed: this.opts.seed, stores: this.opts.stores, skus: this.opts.skus, nextSeq: this.committedSeq, logEnds };
+    const cp: Checkpoint = {
+      seed: this.opts.seed,
+      stores: this.opts.stores,
+      skus: this.opts.skus,
+      nextSeq: this.committedSeq,
+      logEnds,
+    };
     await mkdir(dirname(this.opts.checkpointPath), { recursive: true });
     const tmp = `${this.opts.checkpointPath}.tmp`;
     await writeFile(tmp, JSON.stringify(cp));
@@ -194,7 +203,10 @@ export class SimulatorSource implements Source {
 
   private async generate(): Promise<Batch> {
     const elapsed = (performance.now() - this.startedAt) / 1000;
-    let budget = Math.min(Math.floor(elapsed * this.opts.rate) - (this.operationalSent - this.operationalAtStart), 50_000);
+    let budget = Math.min(
+      Math.floor(elapsed * this.opts.rate) - (this.operationalSent - this.operationalAtStart),
+      50_000,
+    );
     const records = new Map<string, LogRecord[]>();
     const add = (topic: string, record: LogRecord) => {
       const list = records.get(topic) ?? [];
@@ -241,7 +253,11 @@ export class SimulatorSource implements Source {
       const reason = verdict.errors.join('; ');
       return {
         topic: QUARANTINE_TOPIC,
-        record: { key: event.key, value, headers: { ...headers, 'freshet.topic': event.topic, 'freshet.error': reason } },
+        record: {
+          key: event.key,
+          value,
+          headers: { ...headers, 'freshet.topic': event.topic, 'freshet.error': reason },
+        },
       };
     }
     headers['freshet.schema-id'] = String(verdict.schemaId);

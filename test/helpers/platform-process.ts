@@ -25,17 +25,26 @@ export class PlatformProcess {
   }
 
   /** Starts `freshet up` with the given extra flags and waits until the dashboard URL is printed. */
-  static async start(dataDir: string, args: string[] = [], timeoutMs = 60_000): Promise<PlatformProcess & { url: string }> {
-    const child = spawn(process.execPath, [FRESHET_BIN, 'up', '--data-dir', dataDir, '--port', '0', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FRESHET_DEBUG: '1' },
-    });
+  static async start(
+    dataDir: string,
+    args: string[] = [],
+    timeoutMs = 60_000,
+  ): Promise<PlatformProcess & { url: string }> {
+    const child = spawn(
+      process.execPath,
+      [FRESHET_BIN, 'up', '--data-dir', dataDir, '--port', '0', ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, FRESHET_DEBUG: '1' },
+      },
+    );
     const p = new PlatformProcess(child, dataDir);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const m = /dashboard\s+(http:\/\/\S+?)\/\s/.exec(p.output);
       if (m) return Object.assign(p, { url: m[1]! });
-      if (child.exitCode !== null) throw new Error(`freshet up exited early (${child.exitCode}):\n${p.output}`);
+      if (child.exitCode !== null)
+        throw new Error(`freshet up exited early (${child.exitCode}):\n${p.output}`);
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
         throw new Error(`freshet up did not start within ${timeoutMs} ms:\n${p.output}`);
@@ -63,7 +72,10 @@ export class PlatformProcess {
   async wait(timeoutMs: number): Promise<number | null> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`freshet did not exit within ${timeoutMs} ms:\n${this.output}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`freshet did not exit within ${timeoutMs} ms:\n${this.output}`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([this.exited, timeout]);
@@ -81,7 +93,11 @@ export async function getJson<T = unknown>(url: string): Promise<T> {
 }
 
 /** Polls until `check` returns a value (not undefined), or fails with the last value seen. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -91,7 +107,8 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
