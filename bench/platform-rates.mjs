@@ -34,7 +34,12 @@ for (const rate of rates) {
   const dir = await mkdtemp(join(tmpdir(), 'freshet-bench-'));
   const config = defaultConfig();
   config.dataDir = join(dir, 'data');
-  config.simulator = { ...config.simulator, rate, stores: Number(values.stores), skus: Number(values.skus) };
+  config.simulator = {
+    ...config.simulator,
+    rate,
+    stores: Number(values.stores),
+    skus: Number(values.skus),
+  };
   const platform = await Platform.open(config);
   await platform.start();
   const freshness = [];
@@ -70,5 +75,7 @@ for (const rate of rates) {
   await rm(dir, { recursive: true, force: true });
   process.stderr.write(`rate ${rate}: done\n`);
 }
-console.log(`platform, ${values.stores} stores, ${values.skus} SKUs, ${seconds} s per rate (2 cores)`);
+console.log(
+  `platform, ${values.stores} stores, ${values.skus} SKUs, ${seconds} s per rate (2 cores)`,
+);
 console.table(rows);
