@@ -71,6 +71,8 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard in a real browser'
   let dataDir: string | undefined;
   const externalRequests: string[] = [];
   const pageErrors: string[] = [];
+  /** The page's own files (index.html, style.css, every module app.js imports) that failed. */
+  const failedFiles: string[] = [];
 
   const watch = (p: Page) => {
     p.on('request', (r) => {
@@ -78,6 +80,12 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard in a real browser'
       if (!u.startsWith(url) && !u.startsWith('data:')) externalRequests.push(u);
     });
     p.on('pageerror', (e) => pageErrors.push(e.message));
+    p.on('response', (r) => {
+      const u = r.url();
+      if (u.startsWith(url) && !u.startsWith(`${url}/api/`) && r.status() >= 400) {
+        failedFiles.push(`${r.status()} ${u}`);
+      }
+    });
     return p;
   };
 
@@ -294,8 +302,9 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard in a real browser'
     await fake.close();
   });
 
-  it('loaded nothing from the network and threw no script error', () => {
+  it('loaded nothing from the network, every file of its own, and threw no script error', () => {
     expect(externalRequests).toEqual([]);
+    expect(failedFiles).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 
