@@ -68,7 +68,17 @@ export class Compiler {
     try {
       return this.env.renderString(this.project.macros + template, context);
     } catch (err) {
-      const message = (err as Error).message.replace(/^\(unknown path\)\s*/, '');
+      // The project's macros are rendered in front of the model; report lines of the model file.
+      const macroLines = this.project.macros.split('\n').length - 1;
+      const message = (err as Error).message
+        .replace(/^\(unknown path\)\s*/, '')
+        .replace(/\[Line (\d+), Column (\d+)\]/, (_, line: string, col: string) => {
+          const n = Number(line) - macroLines;
+          return n > 0
+            ? `line ${n}, column ${col}:`
+            : `in a macro (line ${line} of the macro files), column ${col}:`;
+        })
+        .replace(/\s*\n\s*/g, ' ');
       throw new CompileError(`${where}: Jinja error: ${message}`, { cause: err });
     }
   }

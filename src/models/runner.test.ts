@@ -148,3 +148,16 @@ describe('ModelRunner', () => {
     );
   });
 });
+
+describe('compile errors', () => {
+  it('point at the line of the model file, not of the macros rendered before it', async () => {
+    await project({
+      'dbt_project.yml': 'name: shop\n',
+      'macros/m.sql': '{% macro one() %}1{% endmacro %}\n{% macro two() %}2{% endmacro %}\n',
+      'models/broken.sql': "select 1\n{{ config(materialized='table',\n) }}",
+    });
+    await expect(ModelRunner.open(dir)).rejects.toThrow(
+      /models\/broken\.sql: Jinja error: line 3, column \d+: unexpected token: \)/,
+    );
+  });
+});

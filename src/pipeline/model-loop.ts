@@ -59,6 +59,7 @@ export class ModelLoop {
   private readonly dirty = new Map<string, PublishMode>();
   private lastBronzeVersions = '';
   private pendingWatermark: number | null = null;
+  private lastRunClock = 0;
 
   constructor(
     private readonly conn: Connection,
@@ -140,9 +141,12 @@ export class ModelLoop {
     if (!opts.force && versions === this.lastBronzeVersions) return false;
     const started = performance.now();
     try {
-      const results = await this.conn.transaction(() =>
-        this.runner.run(this.conn, { onAppend: (model, rows) => this.trackAppend(model, rows) }),
-      );
+      const results = await this.conn.transaction(async () => {
+        await this.checkClock();
+        return this.runner.run(this.conn, {
+          onAppend: (model, rows) => this.trackAppend(model, rows),
+        });
+      });
       for (const r of results) {
         const model = this.runner.models.get(r.name)!;
         if (r.action === 'append') {
@@ -171,6 +175,22 @@ export class ModelLoop {
       this.metrics.modelRuns.inc({ outcome: 'error' });
       throw err;
     }
+  }
+
+  /**
+   * Models stamp rows with the run's now() (the transaction's start) and find what changed since
+   * the last run by comparing stamps, so run stamps must increase. If the wall clock stepped back,
+   * the run waits until it has passed the last stamp instead of missing rows.
+   */
+  private async checkClock(): Promise<void> {
+    const [row] = await this.conn.rows('SELECT epoch_us(now()) AS t');
+    const t = Number(row?.t);
+    if (t <= this.lastRunClock) {
+      throw new Error(
+        `the clock is behind the last model run by ${((this.lastRunClock - t) / 1e6).toFixed(3)} s; waiting for it to pass before running`,
+      );
+    }
+    this.lastRunClock = t;
   }
 
   /** Keeps the rows an incremental model appended, to publish them as a Delta append later. */

@@ -3,28 +3,54 @@
 -- Unlike the case study's model, this one
 --   * starts from the last count by event time and adds only movements strictly after it,
 --     so movements a count already reflects are not counted twice;
---   * recomputes each (store, sku) from every silver row, so late events count exactly as if
---     they had arrived on time and nothing is lost between runs;
+--   * recomputes each changed (store, sku) from ALL its silver rows, so a late event counts
+--     exactly as if it had arrived on time and a merge never drops earlier movements;
 --   * reports a SKU that was never counted as UNKNOWN with a NULL quantity, never as OK;
 --   * compares available stock with a threshold per category, not one magic number.
+--
+-- Incremental: a run recomputes only the pairs that received a silver row since the last run.
+-- Silver rows carry _loaded_at (the start of the run that loaded them) and gold rows
+-- _computed_at (the start of the run that computed them); both are the same transaction's now(),
+-- so "loaded after the newest computed row" is exactly "new since the last run", with no window.
+{{ config(
+    materialized='incremental',
+    unique_key=['store_id', 'sku'],
+    incremental_strategy='delete+insert'
+) }}
 
-with last_count as (
+{#- (CTE name, silver model): a list of pairs, which Jinja and nunjucks iterate alike. -#}
+{% set sources = [['pos', 'pos_lines'], ['counts', 'count_lines'], ['resv', 'reservations'], ['ships', 'shipment_lines']] %}
+
+with
+{% if is_incremental() %}
+changed as (
+  {% for pair in sources %}
+  select store_id, sku from {{ ref(pair[1]) }}
+  where _loaded_at > (select coalesce(max(_computed_at), '-infinity'::timestamptz) from {{ this }})
+  {% if not loop.last %}union{% endif %}
+  {% endfor %}
+),
+{% endif %}
+
+{% for pair in sources %}
+{{ pair[0] }} as (
+  select * from {{ ref(pair[1]) }}
+  {% if is_incremental() %}where (store_id, sku) in (select store_id, sku from changed){% endif %}
+),
+{% endfor %}
+
+last_count as (
   select store_id, sku, counted_qty, counted_at
-  from {{ ref('count_lines') }}
+  from counts
   qualify row_number() over (partition by store_id, sku order by counted_at desc, event_id desc, line_no desc) = 1
 ),
 
 movements as (
-  select store_id, sku, movement_qty as qty, event_at, _accepted_at
-  from {{ ref('pos_lines') }}
+  select store_id, sku, movement_qty as qty, event_at from pos
   union all
-  select store_id, sku, qty_received, event_at, _accepted_at
-  from {{ ref('shipment_lines') }}
-  where status = 'received' and qty_received is not null
+  select store_id, sku, qty_received, event_at from ships where status = 'received' and qty_received is not null
   union all
-  select store_id, sku, -qty, event_at, _accepted_at
-  from {{ ref('reservations') }}
-  where action = 'fulfil'
+  select store_id, sku, -qty, event_at from resv where action = 'fulfil'
 ),
 
 net as (
@@ -36,22 +62,21 @@ net as (
 ),
 
 reserved as (
-  select store_id, sku,
-    greatest(0, sum(case action when 'reserve' then qty else -qty end)) as reserved_qty
-  from {{ ref('reservations') }}
+  select store_id, sku, greatest(0, sum(case action when 'reserve' then qty else -qty end)) as reserved_qty
+  from resv
   group by all
 ),
 
--- Every event of a (store, sku) makes its row and can be its latest event: shipments in any
--- status too (a dispatched shipment is news to the store before it moves stock).
+-- Every event of a pair makes its row and can be its latest event: shipments in any status too
+-- (a dispatched shipment is news to the store before it moves stock).
 touched as (
-  select store_id, sku, event_at, _accepted_at from {{ ref('pos_lines') }}
+  select store_id, sku, event_at, _accepted_at from pos
   union all
-  select store_id, sku, event_at, _accepted_at from {{ ref('shipment_lines') }}
+  select store_id, sku, event_at, _accepted_at from ships
   union all
-  select store_id, sku, counted_at, _accepted_at from {{ ref('count_lines') }}
+  select store_id, sku, counted_at, _accepted_at from counts
   union all
-  select store_id, sku, event_at, _accepted_at from {{ ref('reservations') }}
+  select store_id, sku, event_at, _accepted_at from resv
 ),
 
 keys as (
@@ -109,5 +134,6 @@ select
     else 'OK'
   end as status,
   last_event_at,
-  last_accepted_at
+  last_accepted_at,
+  now() as _computed_at
 from joined

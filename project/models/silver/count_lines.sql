@@ -33,7 +33,9 @@ select
   count_type,
   l.counted_qty as counted_qty,
   counted_at,
-  _accepted_at
+  _accepted_at,
+  -- The run that loaded the row (its transaction's start); gold recomputes what changed since.
+  now() as _loaded_at
 from exploded n
 where counted_at is not null and store_id is not null and l.sku is not null and l.counted_qty >= 0
   {% if is_incremental() %}

@@ -39,7 +39,9 @@ select
   gst_rate_pct,
   qty * unit_price_paise - coalesce(discount_paise, 0) as net_amount_paise,
   event_at,
-  _accepted_at
+  _accepted_at,
+  -- The run that loaded the row (its transaction's start); gold recomputes what changed since.
+  now() as _loaded_at
 from exploded n
 where event_at is not null and store_id is not null and sku is not null
   and qty > 0 and kind in ('sale', 'return')

@@ -20,7 +20,10 @@ typed as (
     _accepted_at, _partition, _offset
   from src
 )
-select event_id, reservation_id, order_id, store_id, sku, action, qty, event_at, _accepted_at
+select
+  event_id, reservation_id, order_id, store_id, sku, action, qty, event_at, _accepted_at,
+  -- The run that loaded the row (its transaction's start); gold recomputes what changed since.
+  now() as _loaded_at
 from typed n
 where event_at is not null and store_id is not null and sku is not null
   and qty > 0 and action in ('reserve', 'release', 'fulfil')

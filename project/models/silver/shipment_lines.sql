@@ -38,7 +38,9 @@ select
   l.qty_received as qty_received,
   eta,
   event_at,
-  _accepted_at
+  _accepted_at,
+  -- The run that loaded the row (its transaction's start); gold recomputes what changed since.
+  now() as _loaded_at
 from exploded n
 where event_at is not null and store_id is not null and l.sku is not null
   and status in ('dispatched', 'in_transit', 'delayed', 'received')
