@@ -38,7 +38,7 @@ describe('freshet --help', () => {
   it('lists every command', async () => {
     const r = await freshet(['--help']);
     expect(r.code).toBe(0);
-    for (const cmd of ['up', 'sql', 'verify'])
+    for (const cmd of ['up', 'sql', 'verify', 'rebuild'])
       expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
   });
 
@@ -222,5 +222,14 @@ describe('a running platform', () => {
       await freshet(['sql', 'select * from gold.no_such_table', '--data-dir', dataDir]),
       /no_such_table/,
     );
+
+    // Invariant 1: silver and gold can be rebuilt from bronze, and still equal the oracle.
+    const rebuilt = await freshet(['rebuild', '--data-dir', dataDir]);
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.stdout).toMatch(/gold\.inventory_realtime\s+version \d+/);
+    expect(rebuilt.stdout).toMatch(/rebuilt \d+ tables from bronze/);
+    const verified = await freshet(['verify', '--data-dir', dataDir]);
+    expect(verified.stdout).toContain('0 mismatches');
+    expect(verified.code).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultConfig, validateConfig, type FreshetConfig } from '../config/index.js';
-import { DataDirError, verifyInventory, prepareDataDir } from '../pipeline/index.js';
+import { DataDirError, Platform, verifyInventory, prepareDataDir } from '../pipeline/index.js';
 import { formatVerifyReport } from './verify-report.js';
 import { sql } from './sql.js';
 import { up } from './up.js';
@@ -161,6 +161,36 @@ function program(): Command {
       await up(config, { quiet: Boolean(o.quiet) });
       // Everything is stopped and saved; do not wait on a client's open connection.
       process.exit(process.exitCode ?? 0);
+    });
+
+  root
+    .command('rebuild')
+    .description(
+      'Rebuild every silver and gold table from bronze (a full refresh of the project) and publish them to the lake; use it after changing a model. The platform must be stopped. (`freshet up` already rebuilds its serving tables from the lake at every start.)',
+    )
+    .option('--data-dir <dir>', 'the data dir `freshet up` used', d.dataDir)
+    .option(
+      '--project <dir>',
+      'dbt-compatible project to run (default: the retail project shipped with Freshet)',
+      d.projectDir,
+    )
+    .action(async (o) => {
+      const config = defaultConfig();
+      config.dataDir = (await prepareDataDir(o.dataDir, { create: false })) as string;
+      config.projectDir = o.project;
+      config.simulator.enabled = false;
+      const started = performance.now();
+      const platform = await Platform.open(config);
+      try {
+        await platform.rebuild();
+      } finally {
+        await platform.stop();
+      }
+      const tables = platform.tables().filter((t) => t.layer !== 'bronze');
+      for (const t of tables) process.stdout.write(`${t.name.padEnd(32)} version ${t.version}\n`);
+      process.stdout.write(
+        `rebuilt ${tables.length} tables from bronze in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+      );
     });
 
   root

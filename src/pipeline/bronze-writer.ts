@@ -39,7 +39,7 @@ export interface BronzeTableState {
 }
 
 /**
- * Moves one topic from the log into its bronze Delta table, exactly once. Each commit carries one
+ * Moves one topic from the log into its bronze Delta table, exactly once (one writer per table). Each commit carries one
  * `txn` per partition (appId = topic/partition, version = the last offset it holds), written in
  * the same atomic Delta commit as the data; on start the writer reads those back and resumes right
  * after them. A crash between writing Parquet and committing leaves an orphan file that no
@@ -47,6 +47,8 @@ export interface BronzeTableState {
  */
 export class BronzeWriter {
   private positions: number[] = [];
+  /** Last `_ingested_at` stamped, in microseconds since the epoch. */
+  private lastStamp = 0;
   private batchTable: string;
   state: BronzeTableState;
 
@@ -101,6 +103,8 @@ export class BronzeWriter {
     writer.state.version = snapshot.version;
     writer.state.rows = snapshot.files.reduce((n, f) => n + statRows(f.stats), 0);
     writer.state.maxAcceptedAt = maxTimestampStat(snapshot.files, '_accepted_at');
+    // Stats round a max up to the millisecond, so continuing above it keeps stamps increasing.
+    writer.lastStamp = (maxTimestampStat(snapshot.files, '_ingested_at') ?? 0) * 1000;
     await opts.conn.run('CREATE SCHEMA IF NOT EXISTS _freshet');
     await opts.conn.run(`CREATE OR REPLACE TABLE ${writer.batchTable} ${BATCH_DDL}`);
     return writer;
@@ -130,7 +134,11 @@ export class BronzeWriter {
     const total = batches.reduce((n, b) => n + b.length, 0);
     if (total === 0) return 0;
     const started = performance.now();
-    const ingestedAt = new DuckDBTimestampTZValue(BigInt(Date.now()) * 1000n);
+    // Stamps strictly increase per table, whatever the wall clock does, and batches commit one
+    // after another: so rows become visible in stamp order, and a silver model that takes
+    // `_ingested_at > max(_ingested_at)` of what it already holds misses nothing.
+    this.lastStamp = Math.max(Date.now() * 1000, this.lastStamp + 1);
+    const ingestedAt = new DuckDBTimestampTZValue(BigInt(this.lastStamp));
     let maxAccepted = this.state.maxAcceptedAt ?? 0;
     const appender = await this.conn.raw.createAppender(
       `bronze_batch_${this.state.table}`,

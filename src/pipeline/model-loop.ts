@@ -132,7 +132,7 @@ export class ModelLoop {
   }
 
   /** One run of the whole DAG, unless no bronze table changed since the last one. */
-  async runOnce(opts: { force?: boolean } = {}): Promise<boolean> {
+  async runOnce(opts: { force?: boolean; fullRefresh?: boolean } = {}): Promise<boolean> {
     const watermark = this.bronze.reduce<number | null>((m, w) => {
       const t = w.state.maxAcceptedAt;
       return t !== null && (m === null || t > m) ? t : m;

@@ -205,6 +205,17 @@ export class Platform {
     }
   }
 
+  /**
+   * Rebuilds silver and gold from bronze (dbt's --full-refresh) and publishes them to the lake:
+   * the command behind `freshet rebuild`, for after a model changed. Bronze first takes in
+   * whatever the log holds.
+   */
+  async rebuild(): Promise<void> {
+    for (const writer of this.bronze) while (!(await writer.caughtUp())) await writer.writeOnce();
+    await this.models.runOnce({ force: true, fullRefresh: true });
+    await this.models.publish();
+  }
+
   /** Per-table Delta version and freshness, bronze first, then silver and gold. */
   tables(now = Date.now()): TableStatus[] {
     const out: TableStatus[] = this.bronze.map((w) => ({

@@ -4,10 +4,10 @@
 {{ config(unique_key=['event_id', 'line_no']) }}
 
 with src as (
-  select event_id, payload::json as j, _accepted_at, _partition, _offset
+  select event_id, payload::json as j, _accepted_at, _ingested_at, _partition, _offset
   from {{ source('bronze', 'inventory_counts') }}
   where json_valid(payload)
-  {% if is_incremental() %} and _accepted_at > (select coalesce(max(_accepted_at), 'epoch'::timestamptz) from {{ this }}) - interval '{{ var("lookback_minutes") }} minutes' {% endif %}
+  {% if is_incremental() %} and _ingested_at > (select coalesce(max(_ingested_at), '-infinity'::timestamptz) from {{ this }}) - interval '{{ var("lookback_seconds") }} seconds' {% endif %}
 ),
 typed as (
   select
@@ -17,7 +17,7 @@ typed as (
     j->>'count_type' as count_type,
     try_cast(j->>'event_ts' as timestamptz) as counted_at,
     from_json(j->'lines', '[{"sku":"VARCHAR","counted_qty":"INTEGER"}]') as lines,
-    _accepted_at, _partition, _offset
+    _accepted_at, _ingested_at, _partition, _offset
   from src
 ),
 exploded as (
@@ -34,6 +34,7 @@ select
   l.counted_qty as counted_qty,
   counted_at,
   _accepted_at,
+  _ingested_at,
   -- The run that loaded the row (its transaction's start); gold recomputes what changed since.
   now() as _loaded_at
 from exploded n

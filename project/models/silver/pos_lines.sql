@@ -3,10 +3,10 @@
 {{ config(unique_key=['event_id', 'line_no']) }}
 
 with src as (
-  select event_id, payload::json as j, _accepted_at, _partition, _offset
+  select event_id, payload::json as j, _accepted_at, _ingested_at, _partition, _offset
   from {{ source('bronze', 'pos_transactions') }}
   where json_valid(payload)
-  {% if is_incremental() %} and _accepted_at > (select coalesce(max(_accepted_at), 'epoch'::timestamptz) from {{ this }}) - interval '{{ var("lookback_minutes") }} minutes' {% endif %}
+  {% if is_incremental() %} and _ingested_at > (select coalesce(max(_ingested_at), '-infinity'::timestamptz) from {{ this }}) - interval '{{ var("lookback_seconds") }} seconds' {% endif %}
 ),
 typed as (
   select
@@ -17,7 +17,7 @@ typed as (
     j->>'tender' as tender,
     try_cast(j->>'event_ts' as timestamptz) as event_at,
     from_json(j->'lines', '[{"line_no":"INTEGER","sku":"VARCHAR","qty":"INTEGER","unit_price_paise":"BIGINT","discount_paise":"BIGINT","gst_rate_pct":"INTEGER"}]') as lines,
-    _accepted_at, _partition, _offset
+    _accepted_at, _ingested_at, _partition, _offset
   from src
 ),
 exploded as (
@@ -40,6 +40,7 @@ select
   qty * unit_price_paise - coalesce(discount_paise, 0) as net_amount_paise,
   event_at,
   _accepted_at,
+  _ingested_at,
   -- The run that loaded the row (its transaction's start); gold recomputes what changed since.
   now() as _loaded_at
 from exploded n

@@ -2,10 +2,10 @@
 {{ config(unique_key='event_id') }}
 
 with src as (
-  select event_id, payload::json as j, _accepted_at, _partition, _offset
+  select event_id, payload::json as j, _accepted_at, _ingested_at, _partition, _offset
   from {{ source('bronze', 'orders_reservations') }}
   where json_valid(payload)
-  {% if is_incremental() %} and _accepted_at > (select coalesce(max(_accepted_at), 'epoch'::timestamptz) from {{ this }}) - interval '{{ var("lookback_minutes") }} minutes' {% endif %}
+  {% if is_incremental() %} and _ingested_at > (select coalesce(max(_ingested_at), '-infinity'::timestamptz) from {{ this }}) - interval '{{ var("lookback_seconds") }} seconds' {% endif %}
 ),
 typed as (
   select
@@ -17,11 +17,11 @@ typed as (
     j->>'action' as action,
     try_cast(j->>'qty' as integer) as qty,
     try_cast(j->>'event_ts' as timestamptz) as event_at,
-    _accepted_at, _partition, _offset
+    _accepted_at, _ingested_at, _partition, _offset
   from src
 )
 select
-  event_id, reservation_id, order_id, store_id, sku, action, qty, event_at, _accepted_at,
+  event_id, reservation_id, order_id, store_id, sku, action, qty, event_at, _accepted_at, _ingested_at,
   -- The run that loaded the row (its transaction's start); gold recomputes what changed since.
   now() as _loaded_at
 from typed n

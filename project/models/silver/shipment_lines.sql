@@ -4,10 +4,10 @@
 {{ config(unique_key=['event_id', 'line_no']) }}
 
 with src as (
-  select event_id, payload::json as j, _accepted_at, _partition, _offset
+  select event_id, payload::json as j, _accepted_at, _ingested_at, _partition, _offset
   from {{ source('bronze', 'logistics_shipments') }}
   where json_valid(payload)
-  {% if is_incremental() %} and _accepted_at > (select coalesce(max(_accepted_at), 'epoch'::timestamptz) from {{ this }}) - interval '{{ var("lookback_minutes") }} minutes' {% endif %}
+  {% if is_incremental() %} and _ingested_at > (select coalesce(max(_ingested_at), '-infinity'::timestamptz) from {{ this }}) - interval '{{ var("lookback_seconds") }} seconds' {% endif %}
 ),
 typed as (
   select
@@ -19,7 +19,7 @@ typed as (
     try_cast(j->>'eta' as timestamptz) as eta,
     try_cast(j->>'event_ts' as timestamptz) as event_at,
     from_json(j->'lines', '[{"sku":"VARCHAR","qty_dispatched":"INTEGER","qty_received":"INTEGER"}]') as lines,
-    _accepted_at, _partition, _offset
+    _accepted_at, _ingested_at, _partition, _offset
   from src
 ),
 exploded as (
@@ -39,6 +39,7 @@ select
   eta,
   event_at,
   _accepted_at,
+  _ingested_at,
   -- The run that loaded the row (its transaction's start); gold recomputes what changed since.
   now() as _loaded_at
 from exploded n
