@@ -68,6 +68,12 @@ export class Metrics {
     labelNames: ['table'] as const,
     registers: [this.registry],
   });
+  readonly quarantinedRows = new Gauge({
+    name: 'freshet_quarantined_rows',
+    help: 'Events held in quarantine (silver.quarantine) with the reason they could not be used, by source table.',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
   readonly errors = new Counter({
     name: 'freshet_errors_total',
     help: 'Errors by stage (source, bronze, models, publish, serve). Each is also logged.',

@@ -168,6 +168,7 @@ export class ModelLoop {
         results,
       };
       this.metrics.modelRuns.inc({ outcome: 'ok' });
+      await this.countQuarantine();
       this.metrics.modelRunSeconds.observe(ms / 1000);
       return true;
     } catch (err) {
@@ -191,6 +192,17 @@ export class ModelLoop {
       );
     }
     this.lastRunClock = t;
+  }
+
+  /** Publishes the size of the project's quarantine model (if it has one) as a metric. */
+  private async countQuarantine(): Promise<void> {
+    const model = this.runner.models.get('quarantine');
+    if (!model) return;
+    const rows = await this.conn.rows(
+      `SELECT source_table, count(*) AS n FROM ${model.relation.toString()} GROUP BY ALL`,
+    );
+    for (const r of rows)
+      this.metrics.quarantinedRows.set({ table: String(r.source_table) }, Number(r.n));
   }
 
   /** Keeps the rows an incremental model appended, to publish them as a Delta append later. */

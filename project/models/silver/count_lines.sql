@@ -4,10 +4,7 @@
 {{ config(unique_key=['event_id', 'line_no']) }}
 
 with src as (
-  select event_id, payload::json as j, _accepted_at, _ingested_at, _partition, _offset
-  from {{ source('bronze', 'inventory_counts') }}
-  where json_valid(payload)
-  {% if is_incremental() %} and _ingested_at > (select coalesce(max(_ingested_at), '-infinity'::timestamptz) from {{ this }}) - interval '{{ var("lookback_seconds") }} seconds' {% endif %}
+  {{ new_bronze_events('inventory_counts') }}
 ),
 typed as (
   select
@@ -19,6 +16,7 @@ typed as (
     from_json(j->'lines', '[{"sku":"VARCHAR","counted_qty":"INTEGER"}]') as lines,
     _accepted_at, _ingested_at, _partition, _offset
   from src
+  where {{ reject_reason('inventory_counts') }} is null
 ),
 exploded as (
   select t.* exclude (lines), unnest(t.lines) as l, generate_subscripts(t.lines, 1) as line_no
@@ -38,8 +36,5 @@ select
   -- The run that loaded the row (its transaction's start); gold recomputes what changed since.
   now() as _loaded_at
 from exploded n
-where counted_at is not null and store_id is not null and l.sku is not null and l.counted_qty >= 0
-  {% if is_incremental() %}
-  and not exists (select 1 from {{ this }} t where t.event_id = n.event_id)
-  {% endif %}
-qualify row_number() over (partition by event_id, line_no order by _accepted_at, _partition, _offset) = 1
+where true {{ not_loaded_yet('n') }}
+{{ first_copy('event_id, line_no') }}

@@ -1,12 +1,10 @@
 -- POS bill lines, typed and deduplicated: one row per (event_id, line_no).
 -- movement_qty is the stock effect: a sale takes stock out, a return puts it back.
+-- Invalid events go to silver.quarantine with their reason instead.
 {{ config(unique_key=['event_id', 'line_no']) }}
 
 with src as (
-  select event_id, payload::json as j, _accepted_at, _ingested_at, _partition, _offset
-  from {{ source('bronze', 'pos_transactions') }}
-  where json_valid(payload)
-  {% if is_incremental() %} and _ingested_at > (select coalesce(max(_ingested_at), '-infinity'::timestamptz) from {{ this }}) - interval '{{ var("lookback_seconds") }} seconds' {% endif %}
+  {{ new_bronze_events('pos_transactions') }}
 ),
 typed as (
   select
@@ -19,34 +17,31 @@ typed as (
     from_json(j->'lines', '[{"line_no":"INTEGER","sku":"VARCHAR","qty":"INTEGER","unit_price_paise":"BIGINT","discount_paise":"BIGINT","gst_rate_pct":"INTEGER"}]') as lines,
     _accepted_at, _ingested_at, _partition, _offset
   from src
+  where {{ reject_reason('pos_transactions') }} is null
 ),
 exploded as (
-  select t.* exclude (lines), l.line_no, l.sku, l.qty, l.unit_price_paise, l.discount_paise, l.gst_rate_pct
-  from typed t cross join unnest(t.lines) as u(l)
+  select t.* exclude (lines), unnest(t.lines) as l
+  from typed t
 )
 select
   event_id,
-  line_no,
+  l.line_no as line_no,
   bill_id,
   store_id,
-  sku,
+  l.sku as sku,
   kind,
   tender,
-  case kind when 'sale' then -qty else qty end as movement_qty,
-  qty,
-  unit_price_paise,
-  discount_paise,
-  gst_rate_pct,
-  qty * unit_price_paise - coalesce(discount_paise, 0) as net_amount_paise,
+  case kind when 'sale' then -l.qty else l.qty end as movement_qty,
+  l.qty as qty,
+  l.unit_price_paise as unit_price_paise,
+  l.discount_paise as discount_paise,
+  l.gst_rate_pct as gst_rate_pct,
+  l.qty * l.unit_price_paise - coalesce(l.discount_paise, 0) as net_amount_paise,
   event_at,
   _accepted_at,
   _ingested_at,
   -- The run that loaded the row (its transaction's start); gold recomputes what changed since.
   now() as _loaded_at
 from exploded n
-where event_at is not null and store_id is not null and sku is not null
-  and qty > 0 and kind in ('sale', 'return')
-  {% if is_incremental() %}
-  and not exists (select 1 from {{ this }} t where t.event_id = n.event_id)
-  {% endif %}
-qualify row_number() over (partition by event_id, line_no order by _accepted_at, _partition, _offset) = 1
+where true {{ not_loaded_yet('n') }}
+{{ first_copy('event_id, l.line_no') }}
