@@ -3,8 +3,11 @@
   (_ingested_at) after the newest it holds, minus var('lookback_seconds'). The payload comes
   parsed as `j` (NULL when it is not valid JSON, so reject_reason can say so).
   `holder_filter` narrows which of {{ this }}'s rows count, for a model that reads several topics.
+  `also_seen_by` names a model that took the same rows in earlier runs (silver.quarantine and the
+  silver model of a topic split its events between them): its newest stamp from before this run
+  counts too, so a model that rarely keeps a row does not re-read all of bronze every run.
 -#}
-{% macro new_bronze_events(table_name, holder_filter='true') -%}
+{% macro new_bronze_events(table_name, holder_filter='true', also_seen_by=none) -%}
   select
     event_id,
     payload,
@@ -16,8 +19,14 @@
     _offset
   from {{ source('bronze', table_name) }}
   {% if is_incremental() %}
-  where _ingested_at > (
-    select coalesce(max(_ingested_at), '-infinity'::timestamptz) from {{ this }} where {{ holder_filter }}
+  where _ingested_at > greatest(
+    (select coalesce(max(_ingested_at), '-infinity'::timestamptz) from {{ this }} where {{ holder_filter }}),
+    {%- if also_seen_by %}
+    -- now() is this run's start: rows the other model loaded in this very run do not count.
+    (select coalesce(max(_ingested_at), '-infinity'::timestamptz) from {{ ref(also_seen_by) }} where _loaded_at < now())
+    {%- else %}
+    '-infinity'::timestamptz
+    {%- endif %}
   ) - interval '{{ var("lookback_seconds") }} seconds'
   {% endif %}
 {%- endmacro %}

@@ -3,12 +3,18 @@
 -- either in its silver model or here. One row per (source_table, event_id).
 {{ config(unique_key=['source_table', 'event_id']) }}
 
-{% set topics = ['pos_transactions', 'inventory_counts', 'orders_reservations', 'logistics_shipments'] %}
+{#- (bronze table, the silver model that takes its valid events) -#}
+{% set topics = [
+  ['pos_transactions', 'pos_lines'],
+  ['inventory_counts', 'count_lines'],
+  ['orders_reservations', 'reservations'],
+  ['logistics_shipments', 'shipment_lines']
+] %}
 
 with rejected as (
-  {% for topic in topics %}
-  select '{{ topic }}' as source_table, *, {{ reject_reason(topic) }} as reason
-  from ({{ new_bronze_events(topic, "source_table = '" ~ topic ~ "'") }})
+  {% for pair in topics %}
+  select '{{ pair[0] }}' as source_table, *, {{ reject_reason(pair[0]) }} as reason
+  from ({{ new_bronze_events(pair[0], "source_table = '" ~ pair[0] ~ "'", pair[1]) }})
   union all
   {% endfor %}
   -- Events the schema registry refused at the door: the log keeps them on freshet.quarantine
