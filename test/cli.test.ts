@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -228,6 +228,12 @@ describe('a running platform', () => {
     expect(rebuilt.code).toBe(0);
     expect(rebuilt.stdout).toMatch(/gold\.inventory_realtime\s+version \d+/);
     expect(rebuilt.stdout).toMatch(/rebuilt \d+ tables from bronze/);
+    // A rebuild replaces each table (an overwrite commit), not an append of nothing new.
+    const silverLog = join(dataDir, 'lake', 'silver', 'pos_lines', '_delta_log');
+    const commits = (await readdir(silverLog)).filter((f) => f.endsWith('.json')).sort();
+    const last = await readFile(join(silverLog, commits[commits.length - 1]!), 'utf8');
+    expect(last).toContain('"freshet.mode":"full"');
+    expect(last).toMatch(/"remove":/);
     const verified = await freshet(['verify', '--data-dir', dataDir]);
     expect(verified.stdout).toContain('0 mismatches');
     expect(verified.code).toBe(0);

@@ -144,6 +144,7 @@ export class ModelLoop {
       const results = await this.conn.transaction(async () => {
         await this.checkClock();
         return this.runner.run(this.conn, {
+          fullRefresh: opts.fullRefresh,
           onAppend: (model, rows) => this.trackAppend(model, rows),
         });
       });
