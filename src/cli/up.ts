@@ -12,7 +12,7 @@ export async function up(config: FreshetConfig, opts: { quiet: boolean }): Promi
     if (!opts.quiet) out.write(line + '\n');
   };
   say(`Freshet — starting on ${config.dataDir}`);
-  const platform = await Platform.open(config);
+  const platform = await Platform.open(config, { onProgress: (m) => say(`  ${m}`) });
   let server;
   try {
     server = await startServer(platform, config.serve);

@@ -94,7 +94,7 @@ export class ModelLoop {
   }
 
   /** Rebuilds the serving tables from the lake (invariant 1) and loads the seeds. */
-  async restore(): Promise<string[]> {
+  async restore(onProgress: (message: string) => void = () => undefined): Promise<string[]> {
     await this.conn.run('CREATE SCHEMA IF NOT EXISTS _freshet_pending');
     await this.runner.seed(this.conn);
     const restored: string[] = [];
@@ -102,6 +102,7 @@ export class ModelLoop {
       const table = await this.deltaFor(model);
       if (!(await table.exists())) continue;
       const snapshot = await table.snapshot();
+      const started = performance.now();
       await loadLakeTable(
         this.conn,
         model.relation.schema,
@@ -117,6 +118,9 @@ export class ModelLoop {
         watermark: Number.isNaN(watermark) ? null : watermark,
       });
       restored.push(model.relation.toString());
+      onProgress(
+        `loaded ${model.relation.schema}.${model.relation.identifier} from the lake (version ${snapshot.version}, ${snapshot.files.length} files) in ${Math.round(performance.now() - started)} ms`,
+      );
     }
     return restored;
   }

@@ -72,7 +72,8 @@ export class Platform {
   ) {}
 
   /** Opens (or creates) a data dir and rebuilds the serving tables from its lake. */
-  static async open(config: FreshetConfig): Promise<Platform> {
+  static async open(config: FreshetConfig, opts: { onProgress?: (message: string) => void } = {}): Promise<Platform> {
+    const progress = opts.onProgress ?? (() => undefined);
     const dataDir = await prepareDataDir(config.dataDir, { create: true });
     const metrics = new Metrics();
     const runner = await ModelRunner.open(config.projectDir);
@@ -93,6 +94,7 @@ export class Platform {
             rate: config.simulator.rate,
             partitions: config.log.partitions,
             maxEvents: config.simulator.maxEvents,
+            onProgress: progress,
           })
         : null;
       // Topics exist before the bronze writers open: every retail topic gets a bronze table,
@@ -117,7 +119,8 @@ export class Platform {
         );
       }
       const models = new ModelLoop(session.connection, store, runner, bronze, tmpDir, metrics);
-      await models.restore();
+      progress('rebuilding the serving tables from the lake…');
+      await models.restore(progress);
       return new Platform(
         config,
         dataDir,

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Log, LogRecord } from '../log/index.js';
 import type { Metrics } from '../observe/index.js';
@@ -24,6 +24,8 @@ export interface SimulatorSourceOptions {
   maxEvents?: number;
   tickMs?: number;
   onError?: (err: unknown) => void;
+  /** Told about long steps (resuming a long stream fast-forwards the simulator). */
+  onProgress?: (message: string) => void;
 }
 
 /** Events generated but not yet durable, by topic; retried as they are after a failure. */
@@ -88,12 +90,33 @@ export class SimulatorSource implements Source {
     await this.opts.log.createTopic(QUARANTINE_TOPIC, { partitions: 1 });
   }
 
-  private async loadCheckpoint(): Promise<Checkpoint | null> {
+  /**
+   * The saved position. Without one (a new data dir, or a file lost or damaged by a machine
+   * crash) recovery scans the whole log instead: slower, but it still finds every event already
+   * appended, so nothing is sent twice.
+   */
+  private async loadCheckpoint(): Promise<Checkpoint> {
+    const scanAll: Checkpoint = {
+      seed: this.opts.seed,
+      stores: this.opts.stores,
+      skus: this.opts.skus,
+      nextSeq: 0,
+      logEnds: {},
+    };
+    let text: string;
     try {
-      return JSON.parse(await readFile(this.opts.checkpointPath, 'utf8')) as Checkpoint;
+      text = await readFile(this.opts.checkpointPath, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return scanAll;
       throw err;
+    }
+    try {
+      return JSON.parse(text) as Checkpoint;
+    } catch {
+      this.opts.onProgress?.(
+        `the simulator's saved position (${this.opts.checkpointPath}) is damaged; scanning the log instead`,
+      );
+      return scanAll;
     }
   }
 
@@ -112,8 +135,16 @@ export class SimulatorSource implements Source {
       logEnds,
     };
     await mkdir(dirname(this.opts.checkpointPath), { recursive: true });
+    // Written aside, synced, then renamed over the old one: a reader sees the old or the new
+    // position, never half of one.
     const tmp = `${this.opts.checkpointPath}.tmp`;
-    await writeFile(tmp, JSON.stringify(cp));
+    const file = await open(tmp, 'w');
+    try {
+      await file.writeFile(JSON.stringify(cp));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
     await rename(tmp, this.opts.checkpointPath);
   }
 
@@ -147,8 +178,13 @@ export class SimulatorSource implements Source {
 
   async start(): Promise<void> {
     await this.prepareTopics();
-    const cp = await this.loadCheckpoint();
-    if (cp) await this.recover(cp);
+    const started = performance.now();
+    await this.recover(await this.loadCheckpoint());
+    if (this.nextSeq > 0 || this.skip.size > 0) {
+      this.opts.onProgress?.(
+        `simulator resumed at event ${this.nextSeq}${this.skip.size > 0 ? ` (${this.skip.size} events already in the log are not sent again)` : ''} in ${Math.round(performance.now() - started)} ms`,
+      );
+    }
     this.state = 'running';
     this.startedAt = performance.now();
     this.operationalAtStart = this.operationalSent;

@@ -1,0 +1,96 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EmbeddedLog } from '../log/index.js';
+import { Metrics } from '../observe/index.js';
+import { EmbeddedRegistry } from '../registry/index.js';
+import { SimulatorSource } from './simulator-source.js';
+
+let dir: string;
+let log: EmbeddedLog;
+let registry: EmbeddedRegistry;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'freshet-simsource-'));
+  log = await EmbeddedLog.open(join(dir, 'log'), { fsync: 'never' });
+  registry = await EmbeddedRegistry.open(join(dir, 'registry'));
+});
+afterEach(async () => {
+  await log.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const checkpointPath = () => join(dir, 'sources', 'simulator.json');
+
+async function runUntil(maxEvents: number): Promise<void> {
+  const source = new SimulatorSource({
+    log,
+    registry,
+    metrics: new Metrics(),
+    checkpointPath: checkpointPath(),
+    seed: 9,
+    stores: 20,
+    skus: 100,
+    rate: 1_000_000,
+    partitions: 2,
+    maxEvents,
+    tickMs: 1,
+  });
+  await source.start();
+  while (source.status().state === 'running') await new Promise((r) => setTimeout(r, 10));
+  await source.stop();
+  expect(source.status().lastError).toBeNull();
+}
+
+/** Every sequence number in the log, however many times it appears. */
+async function seqsInLog(): Promise<number[]> {
+  const seqs: number[] = [];
+  for (const t of await log.topics()) {
+    for (let p = 0; p < t.partitions; p++) {
+      let offset = 0;
+      for (;;) {
+        const batch = await log.read(t.name, p, offset, { maxRecords: 5000 });
+        if (batch.length === 0) break;
+        for (const r of batch) seqs.push(Number(r.headers['freshet.seq']));
+        offset = batch[batch.length - 1]!.offset + 1;
+      }
+    }
+  }
+  return seqs.sort((a, b) => a - b);
+}
+
+describe('SimulatorSource', () => {
+  it('continues the stream where it stopped, each event in the log once', async () => {
+    await runUntil(3000);
+    await runUntil(6000);
+    expect(await seqsInLog()).toEqual(Array.from({ length: 6000 }, (_, i) => i));
+  });
+
+  it('sends nothing twice when its saved position is lost or damaged', async () => {
+    await runUntil(3000);
+    await rm(checkpointPath());
+    await runUntil(4000);
+    await writeFile(checkpointPath(), '{"nextSeq": 12'); // torn by a machine crash
+    await runUntil(5000);
+    expect(await seqsInLog()).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+  });
+
+  it('refuses to continue a stream with other simulator settings', async () => {
+    await runUntil(100);
+    const other = new SimulatorSource({
+      log,
+      registry,
+      metrics: new Metrics(),
+      checkpointPath: checkpointPath(),
+      seed: 10,
+      stores: 20,
+      skus: 100,
+      rate: 1000,
+      partitions: 2,
+    });
+    await expect(other.start()).rejects.toThrow(
+      /--seed 9 --stores 20 --skus 100; run with those values/,
+    );
+  });
+});
