@@ -59,6 +59,7 @@ describe('freshet --help', () => {
       '--model-interval',
       '--bronze-interval',
       '--publish-interval',
+      '--compact-interval',
       '--project',
       '--quiet',
     ]) {

@@ -6,6 +6,7 @@ import { formatVerifyReport } from './verify-report.js';
 import { sql } from './sql.js';
 import { up } from './up.js';
 import { readRunInfo } from './run-file.js';
+import { lakeCommand } from './lake.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -132,6 +133,12 @@ function program(): Command {
       d.pipeline.publishIntervalMs,
     )
     .option(
+      '--compact-interval <ms>',
+      'how often bronze and append-only silver tables are compacted into larger files (0 = never)',
+      number('--compact-interval'),
+      d.pipeline.compactIntervalMs,
+    )
+    .option(
       '--project <dir>',
       'dbt-compatible project to run (default: the retail project shipped with Freshet)',
       d.projectDir,
@@ -156,6 +163,7 @@ function program(): Command {
           modelIntervalMs: o.modelInterval,
           publishIntervalMs: o.publishInterval,
           maxBatch: d.pipeline.maxBatch,
+          compactIntervalMs: o.compactInterval,
         },
       });
       await up(config, { quiet: Boolean(o.quiet) });
@@ -231,6 +239,9 @@ function program(): Command {
       );
       process.exitCode = report.mismatches.length === 0 && report.eventsNotInLake === 0 ? 0 : 1;
     });
+
+  // Positional options: `-V, --version` belongs to `freshet` itself, so `lake read --version N` is free.
+  root.enablePositionalOptions().addCommand(lakeCommand(d.dataDir));
 
   return root;
 }

@@ -43,6 +43,11 @@ export interface FreshetConfig {
     publishIntervalMs: number;
     /** Most records per partition in one bronze commit. Default 50,000. */
     maxBatch: number;
+    /**
+     * How often bronze and append-only silver tables are compacted: streaming commits make many
+     * small files, which slow every reader. Default 60,000 ms; 0 turns it off.
+     */
+    compactIntervalMs: number;
   };
 }
 
@@ -60,6 +65,7 @@ export function defaultConfig(): FreshetConfig {
       modelIntervalMs: 1000,
       publishIntervalMs: 5000,
       maxBatch: 50_000,
+      compactIntervalMs: 60_000,
     },
   };
 }
@@ -122,6 +128,11 @@ export function validateConfig(c: FreshetConfig): FreshetConfig {
   check(
     int(c.pipeline.maxBatch) && c.pipeline.maxBatch >= 1,
     `--max-batch must be a positive integer, got ${c.pipeline.maxBatch}`,
+  );
+  const ci = c.pipeline.compactIntervalMs;
+  check(
+    int(ci) && (ci === 0 || (ci >= 1000 && ci <= 86_400_000)),
+    `--compact-interval must be 0 (off) or a number of milliseconds from 1000 to 86400000, got ${ci}`,
   );
   return c;
 }

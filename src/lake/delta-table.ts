@@ -35,6 +35,7 @@ import {
 import { loadLatestSnapshot, loadSnapshotAt, updateSnapshot } from './snapshot-loader.js';
 import { EmptySnapshot, TableSnapshot, type Snapshot } from './snapshot.js';
 import { checkpointInterval } from './table-properties.js';
+import { versionAtTimestamp } from './time-travel.js';
 import { commitOptimistically } from './transaction.js';
 
 export interface DeltaTableOptions {
@@ -205,6 +206,25 @@ export class DeltaTable {
     const snapshot = await loadSnapshotAt(this, version);
     if (!snapshot) throw new TableNotFoundError(this.tablePath, this.store.description);
     return snapshot;
+  }
+
+  /**
+   * The table as it was at `timestampMs` (ms since the epoch): the latest version committed at or
+   * before it, by in-commit timestamps when the table records them, else by commit file
+   * modification times (see time-travel.ts). TimestampOutOfRangeError before the first commit.
+   *
+   * @example
+   * const yesterday = await table.snapshotAsOf(Date.now() - 24 * 3600 * 1000);
+   */
+  async snapshotAsOf(timestampMs: number): Promise<Snapshot> {
+    if (!Number.isFinite(timestampMs)) {
+      throw new InvalidArgumentError(
+        `A timestamp is a number of ms since the epoch, got ${timestampMs}.`,
+      );
+    }
+    const latest = await this.snapshot();
+    if (latest.version < 0) throw new TableNotFoundError(this.tablePath, this.store.description);
+    return this.snapshotAt(await versionAtTimestamp(this, latest, timestampMs));
   }
 
   /**
@@ -422,6 +442,125 @@ export class DeltaTable {
     }
     return existing;
   }
+
+  // writes and maintenance ------------------------------------------------------------------------
+
+  /**
+   * Replaces the content of the partitions that match `where` (Delta's `replaceWhere` on partition
+   * columns): removes the active files of those partitions and adds `files`, atomically; files of
+   * other partitions stay. Every added file must belong to a matching partition.
+   *
+   * Counts as reading the whole table for conflict detection (as overwrite() does): a concurrent
+   * delete, merge or compaction makes it fail with CommitConflictError; a concurrent blind append
+   * survives it.
+   *
+   * @example
+   * const add = await table.stageDataFile(file, { partitionValues: { day: '2026-11-24' } });
+   * await table.overwritePartitions([add], { day: '2026-11-24' });
+   */
+  async overwritePartitions(
+    files: AddFile[],
+    where: PartitionFilter,
+    opts: WriteOptions = {},
+  ): Promise<number> {
+    const snapshot = await this.existingSnapshot();
+    const columns = Object.keys(where);
+    if (columns.length === 0) {
+      throw new InvalidArgumentError(
+        'overwritePartitions needs at least one partition column to match; use overwrite() to replace the whole table.',
+      );
+    }
+    const unknown = columns.filter((c) => !snapshot.partitionColumns.includes(c));
+    if (unknown.length > 0) {
+      throw new InvalidArgumentError(
+        `overwritePartitions matches only partition columns; [${unknown.join(', ')}] ` +
+          `${unknown.length === 1 ? 'is not one' : 'are not'} of '${this.tablePath}' ([${snapshot.partitionColumns.join(', ')}]).`,
+      );
+    }
+    const outside = files.find((f) => !matchesPartitionFilter(f.partitionValues, where));
+    if (outside) {
+      throw new InvalidArgumentError(
+        `File '${outside.path}' (partition ${JSON.stringify(outside.partitionValues)}) is outside the ` +
+          `partitions being replaced (${partitionFilterSql(where)}); write it with append() instead.`,
+      );
+    }
+    const now = Date.now();
+    const removes: Action[] = snapshot.files
+      .filter((f) => matchesPartitionFilter(f.partitionValues, where))
+      .map((f) => ({
+        remove: {
+          path: f.path,
+          deletionTimestamp: now,
+          dataChange: true,
+          extendedFileMetadata: true,
+          partitionValues: f.partitionValues,
+          size: f.size,
+          ...(f.tags === undefined ? {} : { tags: f.tags }),
+        },
+      }));
+    return this.commit([...removes, ...files.map((add) => ({ add }))], {
+      operation: 'WRITE',
+      operationParameters: {
+        mode: 'Overwrite',
+        partitionBy: JSON.stringify(snapshot.partitionColumns),
+        predicate: JSON.stringify([partitionFilterSql(where)]),
+      },
+      readVersion: snapshot.version,
+      isBlindAppend: false,
+      readWholeTable: true,
+      txns: opts.txns,
+      commitInfo: opts.commitInfo,
+    });
+  }
+
+  /**
+   * Deletes a file that stageDataFile() put into the table folder, for a transaction that gave
+   * up before committing it. Never call it for a committed file: readers would lose data.
+   */
+  async discardStagedFile(add: Pick<AddFile, 'path'>): Promise<void> {
+    if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(add.path)) return;
+    await this.store.delete(joinKey(this.tablePath, decodeLogPath(add.path)));
+  }
+}
+
+/**
+ * Partitions to match, by partition column: the value (as the log stores it, e.g. '2026-11-24',
+ * or null) or a list of accepted values. Columns combine with AND.
+ */
+export type PartitionFilter = Record<string, string | null | readonly (string | null)[]>;
+
+/** True when a file's partition values satisfy `where` ('' counts as null, as in the protocol). */
+export function matchesPartitionFilter(
+  values: Readonly<Record<string, string | null>>,
+  where: PartitionFilter,
+): boolean {
+  const norm = (v: string | null | undefined) => (v === undefined || v === '' ? null : v);
+  return Object.entries(where).every(([column, accepted]) => {
+    const value = norm(values[column]);
+    return acceptedValues(accepted).some((a) => norm(a) === value);
+  });
+}
+
+function acceptedValues(accepted: PartitionFilter[string]): readonly (string | null)[] {
+  return typeof accepted === 'string' || accepted === null ? [accepted] : accepted;
+}
+
+/** `where` as the SQL predicate recorded in the table history: "day = '2026-11-24'". */
+export function partitionFilterSql(where: PartitionFilter): string {
+  const lit = (v: string | null) => (v === null ? 'NULL' : `'${v.replaceAll("'", "''")}'`);
+  const ident = (c: string) => `\`${c.replaceAll('`', '``')}\``;
+  return Object.entries(where)
+    .map(([column, accepted]) => {
+      const list = acceptedValues(accepted);
+      const values = list.filter((v): v is string => v !== null && v !== '');
+      const parts: string[] = [];
+      if (values.length === 1) parts.push(`${ident(column)} = ${lit(values[0]!)}`);
+      if (values.length > 1) parts.push(`${ident(column)} IN (${values.map(lit).join(', ')})`);
+      if (values.length < list.length) parts.push(`${ident(column)} IS NULL`);
+      if (parts.length === 0) return 'FALSE';
+      return parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`;
+    })
+    .join(' AND ');
 }
 
 /** Minimal stats from the Parquet footer: the row count (no min/max: wrong bounds skip data). */

@@ -59,3 +59,43 @@ export {
 export { findTables } from './find-tables.js';
 export { checkReadable, checkWritable } from './table-features.js';
 export type { BackoffOptions } from './backoff.js';
+
+// writes and maintenance
+export { matchesPartitionFilter, partitionFilterSql, type PartitionFilter } from './delta-table.js';
+export { vacuum, type VacuumOptions, type VacuumResult, type VacuumedFile } from './vacuum.js';
+export { tableHistory, type HistoryEntry, type HistoryOptions } from './history.js';
+export { checkTable, type TableCheckReport } from './table-check.js';
+export { deletedFileRetentionMs } from './table-properties.js';
+
+// read features
+export {
+  decodeDeletionVector,
+  encodeDeletionVector,
+  encodeDeletionVectorFile,
+  inlineDescriptorData,
+  loadDeletionVectors,
+  readDeletionVector,
+  uuidDescriptorPath,
+} from './deletion-vectors.js';
+export {
+  columnId,
+  columnMappingModeOf,
+  hasRenamedFields,
+  logicalPartitionValues,
+  physicalName,
+  physicalSchema,
+  type ColumnMappingMode,
+} from './column-mapping.js';
+export {
+  isSupportedWidening,
+  typeChanges,
+  widenedColumns,
+  type TypeChange,
+} from './type-widening.js';
+export { TimestampOutOfRangeError } from './time-travel.js';
+export { decodeLogPath } from './data-file-paths.js';
+
+// s3 and iceberg
+export { S3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store.js';
+export { objectStoreFor, parseS3Url, type ObjectStoreUrlOptions } from './object-store-url.js';
+export { writeIcebergMetadata, type IcebergMetadataResult } from './iceberg/iceberg-metadata.js';

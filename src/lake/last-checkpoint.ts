@@ -11,6 +11,8 @@ export interface LastCheckpoint {
   parts?: number;
   sizeInBytes?: number;
   numOfAddFiles?: number;
+  /** For a V2 checkpoint: its UUID-named file, relative to `_delta_log/`. */
+  v2Checkpoint?: { path: string };
 }
 
 /** Parses the file; undefined when it is not a usable hint (the caller then lists the log). */
@@ -24,9 +26,13 @@ export function parseLastCheckpoint(data: Buffer): LastCheckpoint | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
   if (!isCount(v.version) || !isCount(v.size)) return undefined;
-  // A V2 checkpoint hint names a UUID file we cannot use; treat it as no hint at all.
-  if (v.v2Checkpoint !== undefined) return undefined;
   const hint: LastCheckpoint = { version: v.version, size: v.size };
+  if (v.v2Checkpoint !== undefined && v.v2Checkpoint !== null) {
+    const path = (v.v2Checkpoint as Record<string, unknown>).path;
+    // A V2 hint that names no file is no usable hint.
+    if (typeof path !== 'string' || path === '' || path.includes('/')) return undefined;
+    hint.v2Checkpoint = { path };
+  }
   if (v.parts !== undefined && v.parts !== null) {
     if (!isCount(v.parts) || v.parts < 1) return undefined;
     hint.parts = v.parts;

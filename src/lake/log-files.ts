@@ -13,13 +13,18 @@ export type LogFile =
   | { kind: 'commit'; version: number; name: string }
   /** Classic (part 1 of 1) or multi-part V1 checkpoint. */
   | { kind: 'checkpoint'; version: number; name: string; part: number; parts: number }
-  /** UUID-named V2 checkpoint (needs the v2Checkpoint feature, which Freshet does not read). */
-  | { kind: 'v2-checkpoint'; version: number; name: string };
+  /** UUID-named (V2 spec) checkpoint, in JSON or Parquet; may point at sidecar files. */
+  | { kind: 'v2-checkpoint'; version: number; name: string; format: 'json' | 'parquet' }
+  /** Log compaction file: the reconciled actions of commits `from`..`version`. */
+  | { kind: 'compaction'; from: number; version: number; name: string };
 
 const COMMIT = /^(\d{20})\.json$/;
 const CLASSIC_CHECKPOINT = /^(\d{20})\.checkpoint\.parquet$/;
 const MULTIPART_CHECKPOINT = /^(\d{20})\.checkpoint\.(\d{10})\.(\d{10})\.parquet$/;
 const UUID_CHECKPOINT = /^(\d{20})\.checkpoint\.[0-9a-fA-F-]{36}\.(json|parquet)$/;
+const COMPACTION = /^(\d{20})\.(\d{20})\.compacted\.json$/;
+/** Folder of V2 checkpoint sidecars, inside `_delta_log/`. */
+export const SIDECARS_DIR = '_sidecars';
 
 export function logPrefix(tablePath: string): string {
   return joinKey(tablePath, LOG_DIR) + '/';
@@ -64,7 +69,20 @@ export function parseLogFileName(name: string): LogFile | undefined {
     return { kind: 'checkpoint', version: Number(m[1]), name, part, parts };
   }
   m = UUID_CHECKPOINT.exec(name);
-  if (m) return { kind: 'v2-checkpoint', version: Number(m[1]), name };
+  if (m) {
+    return {
+      kind: 'v2-checkpoint',
+      version: Number(m[1]),
+      name,
+      format: m[2] as 'json' | 'parquet',
+    };
+  }
+  m = COMPACTION.exec(name);
+  if (m) {
+    const from = Number(m[1]);
+    const to = Number(m[2]);
+    return to > from ? { kind: 'compaction', from, version: to, name } : undefined;
+  }
   return undefined;
 }
 

@@ -76,6 +76,54 @@ describe('analyzeLog and planSegments', () => {
     expect(listing.latestVersion).toBe(0);
   });
 
+  it('lists UUID-named V2 checkpoints in JSON or Parquet as checkpoints', () => {
+    const uuid = (n: number, ext: string) =>
+      `${P}${v(n)}.checkpoint.80a083e8-7026-4e79-81be-64bd76c43a11.${ext}`;
+    const listing = analyzeLog(P, [
+      ...[5, 6, 7].map(commit),
+      uuid(5, 'json'),
+      uuid(6, 'parquet'),
+      classic(6),
+    ]);
+    expect(listing.v2Checkpoints).toEqual([6, 5]);
+    // A classic file wins over a UUID-named one of the same version: either is valid.
+    expect(listing.checkpoints).toEqual([
+      { version: 6, keys: [classic(6)] },
+      { version: 5, keys: [uuid(5, 'json')] },
+    ]);
+    expect(planSegments(listing, 5)[0]).toMatchObject({ checkpoint: { version: 5 }, commits: [] });
+  });
+
+  it('replaces commit runs by log compaction files, keeping a plain plan as fallback', () => {
+    const compacted = (x: number, y: number) => `${P}${v(x)}.${v(y)}.compacted.json`;
+    expect(parseLogFileName(`${v(3)}.${v(5)}.compacted.json`)).toMatchObject({
+      kind: 'compaction',
+      from: 3,
+      version: 5,
+    });
+    expect(parseLogFileName(`${v(5)}.${v(5)}.compacted.json`)).toBeUndefined();
+    const listing = analyzeLog(P, [
+      ...[0, 1, 2, 3, 4, 5, 6, 7].map(commit),
+      compacted(1, 3),
+      compacted(1, 5),
+      compacted(6, 9),
+    ]);
+    const [best, plain] = planSegments(listing, 7);
+    // The longest compaction that fits; 6..9 reaches past the target and is not used.
+    expect(best!.commits.map((c) => [c.from, c.version])).toEqual([
+      [undefined, 0],
+      [1, 5],
+      [undefined, 6],
+      [undefined, 7],
+    ]);
+    expect(plain!.commits.map((c) => c.version)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // A compaction bridges commits that are gone.
+    const holey = analyzeLog(P, [0, 1, 4].map(commit).concat(compacted(2, 3)));
+    expect(planSegments(holey, 4).map((p) => p.commits.map((c) => c.version))).toEqual([
+      [0, 1, 3, 4],
+    ]);
+  });
+
   it('treats a table that has only a checkpoint as starting there', () => {
     const listing = analyzeLog(P, [classic(108)]);
     expect(listing.latestVersion).toBe(108);

@@ -9,26 +9,41 @@ import { parseLogFileName } from './log-files.js';
 
 export interface CheckpointFiles {
   version: number;
-  /** One key for a classic checkpoint, all parts in order for a multi-part one. */
+  /**
+   * One key for a classic or UUID-named (V2, '.json' or '.parquet') checkpoint, all parts in
+   * order for a multi-part one.
+   */
   keys: string[];
+}
+
+/** A log compaction file: the reconciled actions of commits `from`..`version`. */
+export interface CompactionFile {
+  from: number;
+  version: number;
+  key: string;
 }
 
 export interface LogListing {
   /** Commit version -> key. */
   commits: Map<number, string>;
-  /** Complete V1 checkpoints, newest first. */
+  /** Complete checkpoints (at most one per version), newest first. */
   checkpoints: CheckpointFiles[];
   /** Versions with a UUID-named (V2) checkpoint. */
   v2Checkpoints: number[];
+  /** Log compaction files, by start version. */
+  compactions: CompactionFile[];
   /** Newest version any file proves to exist; -1 for an empty log. */
   latestVersion: number;
 }
 
-/** A checkpoint (or none: replay from version 0) plus the commits after it, up to `version`. */
+/**
+ * A checkpoint (or none: replay from version 0) plus the commits after it, up to `version`. An
+ * entry with `from` is a log compaction file standing for the commits `from`..`version`.
+ */
 export interface LogSegment {
   version: number;
   checkpoint?: CheckpointFiles;
-  commits: { version: number; key: string }[];
+  commits: { version: number; key: string; from?: number }[];
 }
 
 /** Sorts the keys under `prefix` (= '<table>/_delta_log/') into commits and checkpoints. */
@@ -39,7 +54,8 @@ export function analyzeLog(prefix: string, keys: readonly string[]): LogListing 
     string,
     { version: number; parts: number; keys: Map<number, string> }
   >();
-  const v2 = new Set<number>();
+  const v2 = new Map<number, string>();
+  const compactions: CompactionFile[] = [];
   for (const key of keys) {
     if (!key.startsWith(prefix)) continue;
     const name = key.slice(prefix.length);
@@ -48,8 +64,11 @@ export function analyzeLog(prefix: string, keys: readonly string[]): LogListing 
     const file = parseLogFileName(name);
     if (!file) continue;
     if (file.kind === 'commit') commits.set(file.version, key);
-    else if (file.kind === 'v2-checkpoint') v2.add(file.version);
-    else if (file.parts === 1) classic.set(file.version, key);
+    else if (file.kind === 'v2-checkpoint') {
+      if (!v2.has(file.version)) v2.set(file.version, key);
+    } else if (file.kind === 'compaction') {
+      compactions.push({ from: file.from, version: file.version, key });
+    } else if (file.parts === 1) classic.set(file.version, key);
     else {
       const id = `${file.version}/${file.parts}`;
       let group = multipart.get(id);
@@ -66,19 +85,21 @@ export function analyzeLog(prefix: string, keys: readonly string[]): LogListing 
     const parts = [...group.keys.entries()].sort(([a], [b]) => a - b).map(([, k]) => k);
     checkpoints.set(group.version, { version: group.version, keys: parts });
   }
-  // Prefer the single-file checkpoint when a version has both: it was written atomically.
+  // Prefer single-file checkpoints when a version has several: they were written atomically.
+  for (const [version, key] of v2) checkpoints.set(version, { version, keys: [key] });
   for (const [version, key] of classic) checkpoints.set(version, { version, keys: [key] });
 
   const sorted = [...checkpoints.values()].sort((a, b) => b.version - a.version);
   let latestVersion = -1;
   // A loop, not Math.max(...): a long log has more versions than a call has room for arguments.
-  for (const v of [commits.keys(), checkpoints.keys(), v2.values()].flatMap((it) => [...it])) {
+  for (const v of [commits.keys(), checkpoints.keys()].flatMap((it) => [...it])) {
     if (v > latestVersion) latestVersion = v;
   }
   return {
     commits,
     checkpoints: sorted,
-    v2Checkpoints: [...v2].sort((a, b) => b - a),
+    v2Checkpoints: [...v2.keys()].sort((a, b) => b - a),
+    compactions: compactions.sort((a, b) => a.from - b.from || b.version - a.version),
     latestVersion,
   };
 }
@@ -86,17 +107,52 @@ export function analyzeLog(prefix: string, keys: readonly string[]): LogListing 
 /**
  * Every way to rebuild `target` from the listing, best first: the newest checkpoint not after the
  * target whose following commits are all present, then older ones, then a replay from version 0.
+ * Each start is offered first with log compaction files standing in for the commit runs they
+ * cover (fewer files to read), then with plain commits, so a damaged compaction is not fatal.
  */
 export function planSegments(listing: LogListing, target: number): LogSegment[] {
   const plans: LogSegment[] = [];
-  for (const checkpoint of listing.checkpoints) {
-    if (checkpoint.version > target) continue;
-    const commits = commitRange(listing, checkpoint.version + 1, target);
-    if (commits) plans.push({ version: target, checkpoint, commits });
+  const starts: (CheckpointFiles | undefined)[] = [
+    ...listing.checkpoints.filter((c) => c.version <= target),
+    undefined,
+  ];
+  for (const checkpoint of starts) {
+    const from = (checkpoint?.version ?? -1) + 1;
+    const compacted = compactedRange(listing, from, target);
+    if (compacted?.some((c) => c.from !== undefined)) {
+      plans.push({ version: target, ...(checkpoint ? { checkpoint } : {}), commits: compacted });
+    }
+    const commits = commitRange(listing, from, target);
+    if (commits) plans.push({ version: target, ...(checkpoint ? { checkpoint } : {}), commits });
   }
-  const fromZero = commitRange(listing, 0, target);
-  if (fromZero) plans.push({ version: target, commits: fromZero });
   return plans;
+}
+
+/**
+ * The commits `from..to` with the longest compaction file that fits replacing the commits it
+ * covers, or undefined when a version is covered by neither.
+ */
+function compactedRange(
+  listing: LogListing,
+  from: number,
+  to: number,
+): LogSegment['commits'] | undefined {
+  const out: LogSegment['commits'] = [];
+  let v = from;
+  while (v <= to) {
+    // Sorted by start, longest first: the first fitting one is the best.
+    const compaction = listing.compactions.find((c) => c.from === v && c.version <= to);
+    if (compaction) {
+      out.push({ version: compaction.version, key: compaction.key, from: v });
+      v = compaction.version + 1;
+      continue;
+    }
+    const key = listing.commits.get(v);
+    if (key === undefined) return undefined;
+    out.push({ version: v, key });
+    v++;
+  }
+  return out;
 }
 
 /** The commits `from..to` (inclusive), or undefined when any is missing. */

@@ -36,6 +36,13 @@ export interface ObjectStore {
   head?(key: string): Promise<ObjectInfo | null>;
   /** A URL a reader can open for remote stores (e.g. 's3://bucket/key'). Optional. */
   url?(key: string): string;
+  /**
+   * Remote stores: downloads the object to a local file and returns its path, for readers that
+   * open only local files. DuckDB reads S3 only through its httpfs extension, which it downloads
+   * at run time, and these machines cannot; so engines read remote data files through this.
+   * Only for immutable objects (data files, checkpoints): a cached copy is reused as is.
+   */
+  cacheLocally?(key: string): Promise<string>;
 }
 
 export interface ObjectInfo {

@@ -3,8 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { DeltaTable } from './delta-table.js';
+import { columnMappingModeOf, logicalPartitionValues, physicalName } from './column-mapping.js';
+import { loadDeletionVectors } from './deletion-vectors.js';
 import { UnsupportedFeatureError } from './errors.js';
 import { LocalObjectStore } from './local-object-store.js';
+import { MemoryObjectStore } from './memory-object-store.js';
 
 /**
  * Tables written by Spark, Databricks and delta-rs (copied from delta-rs's test data, read-only).
@@ -169,38 +172,143 @@ describe('reading tables written by other engines', () => {
   });
 });
 
-describe('refusing tables that need features Freshet does not implement', () => {
-  it('table-with-dv-small: deletionVectors', async () => {
-    const err = await refusal((await open('table-with-dv-small')).snapshot());
-    expect(err.features).toEqual(['deletionVectors']);
-    expect(err.message).toMatch(/table-with-dv-small.*deletionVectors/);
+describe('tables with reader features Freshet implements (rows are checked in src/engine)', () => {
+  it('table-with-dv-small: the one file carries a DV deleting rows 0 and 9', async () => {
+    const table = await open('table-with-dv-small');
+    const snap = await table.snapshot();
+    expect(snap.version).toBe(1);
+    expect(snap.files).toHaveLength(1);
+    // delta-kernel-rs dv tests: the DV of table-with-dv-small deletes the values 0 and 9.
+    expect(snap.files[0]!.deletionVector).toEqual({
+      storageType: 'u',
+      pathOrInlineDv: 'vBn[lx{q8@P<9BNH/isA',
+      offset: 1,
+      sizeInBytes: 36,
+      cardinality: 2,
+    });
+    expect([...(await loadDeletionVectors(table, snap.files)).values()]).toEqual([[0, 9]]);
+    // The add without DV of version 0 was removed by path: one logical file remains.
+    expect(snap.tombstones.map((t) => t.path)).toEqual([snap.files[0]!.path]);
   });
 
-  it('table_with_deletion_logs: deletionVectors (after falling back from a stale _last_checkpoint)', async () => {
-    const err = await refusal((await open('table_with_deletion_logs')).snapshot());
-    expect(err.features).toEqual(['deletionVectors']);
+  it('table_with_deletion_logs: version 20 from its Parquet checkpoint, DV of two rows', async () => {
+    const table = await open('table_with_deletion_logs');
+    const snap = await table.snapshot();
+    expect(snap.version).toBe(20);
+    // delta-rs test_with_deletion_vector: this exact descriptor.
+    expect(snap.files.map((f) => [f.path, f.size, f.deletionVector])).toEqual([
+      [
+        'part-00000-cb251d5e-b665-437a-a9a7-fbfc5137c77d.c000.snappy.parquet',
+        10499,
+        {
+          storageType: 'u',
+          pathOrInlineDv: 'Q6Kt3y1b)0MgZSWwPunr',
+          offset: 1,
+          sizeInBytes: 36,
+          cardinality: 2,
+        },
+      ],
+    ]);
+    expect([...(await loadDeletionVectors(table, snap.files)).values()]).toEqual([[2, 79]]);
+    // Version 3 deleted one row (id 12, row 2) with the table's first DV.
+    const v3 = await table.snapshotAt(3);
+    expect([...(await loadDeletionVectors(table, v3.files)).values()]).toEqual([[2]]);
+    expect((await table.snapshotAt(2)).files[0]!.deletionVector).toBeUndefined();
   });
 
-  it('table-with-domain-metadata (checkpoint only, at version 108): deletionVectors', async () => {
-    const table = await open('table-with-domain-metadata');
-    expect(await table.exists()).toBe(true);
-    expect((await refusal(table.snapshot())).features).toEqual(['deletionVectors']);
+  it('table-with-domain-metadata (checkpoint only, at version 108): domains and 109 files', async () => {
+    const snap = await (await open('table-with-domain-metadata')).snapshot();
+    expect(snap.version).toBe(108);
+    expect(snap.files).toHaveLength(109);
+    expect(
+      snap
+        .domains()
+        .map((d) => d.domain)
+        .sort(),
+    ).toEqual(['com.databricks.liquid', 'delta.clustering', 'delta.rowTracking']);
   });
 
-  it('table_with_column_mapping: columnMapping (reader version 2, mode name)', async () => {
-    const err = await refusal((await open('table_with_column_mapping')).snapshot());
-    expect(err.features).toEqual(['columnMapping']);
+  it('table_with_column_mapping (reader version 2, mode name): logical and physical names', async () => {
+    const snap = await (await open('table_with_column_mapping')).snapshot();
+    expect(columnMappingModeOf(snap.protocol, snap.metadata)).toBe('name');
+    expect(snap.schema.fields.map((f) => [f.name, physicalName(f, 'name')])).toEqual([
+      ['Company Very Short', 'col-173b4db9-b5ad-427f-9e75-516aae37fbbb'],
+      ['Super Name', 'col-3877fd94-0973-4941-ac6b-646849a1ff65'],
+    ]);
+    // delta-rs test_with_column_mapping: partition values BMS and BME, 4 + 1 records.
+    expect(
+      snap.files.map((f) => [
+        logicalPartitionValues(f, snap.schema, snap.partitionColumns, 'name'),
+        (JSON.parse(f.stats!) as { numRecords: number }).numRecords,
+      ]),
+    ).toEqual([
+      [{ 'Company Very Short': 'BMS' }, 4],
+      [{ 'Company Very Short': 'BME' }, 1],
+    ]);
   });
 
-  it('checkpoint-v2-table: v2Checkpoint', async () => {
-    const err = await refusal((await open('checkpoint-v2-table')).snapshot());
-    expect(err.features).toEqual(['v2Checkpoint']);
+  it('checkpoint-v2-table: V2 checkpoints in JSON with Parquet sidecars, at 9, 8 and 6', async () => {
+    const table = await open('checkpoint-v2-table');
+    // delta-rs test_v2_checkpoint_json: version 9. One file per commit 1..4, 6..9.
+    const latest = await table.snapshot();
+    expect(latest.version).toBe(9);
+    expect(latest.files).toHaveLength(8);
+    expect(latest.protocol.readerFeatures).toEqual(['v2Checkpoint']);
+    // Version 8 comes from its checkpoint alone (7 files in one sidecar), 6 likewise (5 files).
+    expect((await table.snapshotAt(8)).files).toHaveLength(7);
+    expect((await table.snapshotAt(6)).files).toHaveLength(5);
+    expect((await table.snapshotAt(5)).files).toHaveLength(4);
+  });
+});
+
+describe('refusing what Freshet does not implement', () => {
+  it('refuses an unknown reader feature by name', async () => {
+    const store = new MemoryObjectStore();
+    await store.put(
+      't/_delta_log/00000000000000000000.json',
+      Buffer.from(
+        [
+          {
+            protocol: {
+              minReaderVersion: 3,
+              minWriterVersion: 7,
+              readerFeatures: ['deletionVectors', 'variantType'],
+              writerFeatures: ['deletionVectors', 'variantType'],
+            },
+          },
+          {
+            metaData: {
+              id: 'x',
+              format: { provider: 'parquet', options: {} },
+              schemaString: '{"type":"struct","fields":[]}',
+              partitionColumns: [],
+              configuration: {},
+            },
+          },
+        ]
+          .map((a) => JSON.stringify(a))
+          .join('\n'),
+      ),
+    );
+    const err = await refusal((await DeltaTable.open(store, 't')).snapshot());
+    expect(err.features).toEqual(['variantType']);
   });
 
-  it('refuses writes too, and leaves the fixture untouched', async () => {
+  it('refuses writes to tables with deletion vectors, and leaves the fixture untouched', async () => {
     const table = await open('table-with-dv-small');
     const before = await fs.readdir(`${FIXTURES}/table-with-dv-small/_delta_log`);
-    await expect(table.append([])).rejects.toThrow(UnsupportedFeatureError);
+    const err = await refusal(table.append([]));
+    expect(err.access).toBe('write');
+    expect(err.features).toEqual(['deletionVectors']);
     expect(await fs.readdir(`${FIXTURES}/table-with-dv-small/_delta_log`)).toEqual(before);
+  });
+
+  it('refuses writes to column-mapped and v2-checkpoint tables', async () => {
+    expect((await refusal((await open('table_with_column_mapping')).append([]))).features).toEqual([
+      'columnMapping',
+    ]);
+    expect((await refusal((await open('checkpoint-v2-table')).append([]))).features).toContain(
+      'v2Checkpoint',
+    );
   });
 });

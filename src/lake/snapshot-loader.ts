@@ -1,6 +1,6 @@
 import { parseCommitFile, type Action } from './actions.js';
 import { readCheckpoint } from './checkpoint-reader.js';
-import { CorruptLogError, UnsupportedFeatureError, VersionNotFoundError } from './errors.js';
+import { CorruptLogError, VersionNotFoundError } from './errors.js';
 import { parseLastCheckpoint } from './last-checkpoint.js';
 import {
   classicCheckpointKey,
@@ -102,8 +102,9 @@ async function loadFromLastCheckpoint(table: TableLocation): Promise<TableSnapsh
   const hint = data === null ? undefined : parseLastCheckpoint(data);
   if (!hint) return undefined;
   const parts = hint.parts ?? 1;
-  const keys =
-    parts === 1
+  const keys = hint.v2Checkpoint
+    ? [logPrefix(table.tablePath) + hint.v2Checkpoint.path]
+    : parts === 1
       ? [classicCheckpointKey(table.tablePath, hint.version)]
       : Array.from({ length: parts }, (_, i) =>
           multipartCheckpointKey(table.tablePath, hint.version, i + 1, parts),
@@ -141,14 +142,12 @@ async function loadFromListing(
     try {
       return await replaySegment(table, plan);
     } catch (err) {
-      // An unreadable checkpoint is not fatal while an older way to the same version remains.
+      // An unreadable checkpoint or compaction file is not fatal while another way remains.
       const isLast = i === plans.length - 1;
-      if (err instanceof CorruptLogError && plan.checkpoint && !isLast) continue;
+      const optional = plan.checkpoint || plan.commits.some((c) => c.from !== undefined);
+      if (err instanceof CorruptLogError && optional && !isLast) continue;
       throw err;
     }
-  }
-  if (listing.v2Checkpoints.some((v) => v <= target)) {
-    throw new UnsupportedFeatureError(['v2Checkpoint'], 'read', table.tablePath);
   }
   const hasCheckpointBefore = listing.checkpoints.some((c) => c.version <= target);
   if (version !== undefined && !hasCheckpointBefore && !listing.commits.has(0)) {
@@ -174,9 +173,10 @@ async function replaySegment(table: TableLocation, segment: LogSegment): Promise
     state.applyCheckpoint(segment.checkpoint.version, actions);
   }
   for (const commit of segment.commits) {
+    // A log compaction file (commit.from set) is read like a commit: its actions are reconciled.
     const data = await table.store.get(commit.key);
     if (data === null) {
-      throw new CorruptLogError(commit.key, 'the commit file disappeared while it was being read');
+      throw new CorruptLogError(commit.key, 'the log file disappeared while it was being read');
     }
     state.applyCommit(commit.version, parseCommitFile(data.toString('utf8'), commit.key));
   }

@@ -31,28 +31,80 @@ describe('checkReadable', () => {
     expect(() => checkReadable({ minReaderVersion: 1, minWriterVersion: 2 })).not.toThrow();
   });
 
-  it('refuses deletion vectors and v2 checkpoints by name', () => {
+  it('reads deletion vectors, column mapping, v2 checkpoints and type widening; refuses others by name', () => {
+    const readable = [
+      'deletionVectors',
+      'timestampNtz',
+      'v2Checkpoint',
+      'columnMapping',
+      'typeWidening',
+    ];
+    expect(() =>
+      checkReadable({
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: readable,
+        writerFeatures: readable,
+      }),
+    ).not.toThrow();
     const err = refusal(() =>
       checkReadable({
         minReaderVersion: 3,
         minWriterVersion: 7,
-        readerFeatures: ['deletionVectors', 'timestampNtz', 'v2Checkpoint'],
+        readerFeatures: ['deletionVectors', 'variantType', 'catalogManaged'],
         writerFeatures: [],
       }),
     );
-    expect(err.features).toEqual(['deletionVectors', 'v2Checkpoint']);
-    expect(err.message).toContain('deletionVectors, v2Checkpoint');
+    expect(err.features).toEqual(['variantType', 'catalogManaged']);
+    expect(err.message).toContain('variantType, catalogManaged');
     expect(err.access).toBe('read');
   });
 
-  it('refuses reader version 2 (column mapping) unless the mode is none', () => {
+  it('reads column mapping in modes none, name and id; refuses an unknown mode', () => {
     const protocol = { minReaderVersion: 2, minWriterVersion: 5 };
-    expect(refusal(() => checkReadable(protocol)).features).toEqual(['columnMapping']);
+    expect(() => checkReadable(protocol)).not.toThrow();
+    for (const mode of ['none', 'name', 'id']) {
+      expect(() =>
+        checkReadable(protocol, metadata({ 'delta.columnMapping.mode': mode })),
+      ).not.toThrow();
+    }
     expect(
-      refusal(() => checkReadable(protocol, metadata({ 'delta.columnMapping.mode': 'name' })))
+      refusal(() => checkReadable(protocol, metadata({ 'delta.columnMapping.mode': 'magic' })))
         .features,
+    ).toEqual(["columnMapping (mode 'magic')"]);
+  });
+
+  it('reads type widening, but refuses a recorded type change that is no supported widening', () => {
+    const protocol = {
+      minReaderVersion: 3,
+      minWriterVersion: 7,
+      readerFeatures: ['typeWidening'],
+      writerFeatures: ['typeWidening'],
+    };
+    const changes = (list: object[]) => metadata({}, { 'delta.typeChanges': list });
+    expect(() =>
+      checkReadable(protocol, changes([{ fromType: 'integer', toType: 'long' }])),
+    ).not.toThrow();
+    expect(
+      refusal(() => checkReadable(protocol, changes([{ fromType: 'long', toType: 'integer' }])))
+        .features,
+    ).toEqual(['typeWidening (x: long -> integer)']);
+  });
+
+  it('refuses writes to tables using the features it only reads', () => {
+    for (const feature of ['deletionVectors', 'v2Checkpoint', 'typeWidening']) {
+      const protocol = {
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: [feature],
+        writerFeatures: [feature],
+      };
+      expect(refusal(() => checkWritable(protocol, metadata())).features).toEqual([feature]);
+    }
+    const mapped = metadata({ 'delta.columnMapping.mode': 'name' });
+    expect(
+      refusal(() => checkWritable({ minReaderVersion: 2, minWriterVersion: 5 }, mapped)).features,
     ).toEqual(['columnMapping']);
-    expect(() => checkReadable(protocol, metadata())).not.toThrow();
   });
 
   it('refuses reader versions from the future', () => {

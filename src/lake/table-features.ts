@@ -1,7 +1,8 @@
 import type { MetadataAction, ProtocolAction } from './actions.js';
 import { UnsupportedFeatureError } from './errors.js';
-import { parseSchema, schemaHasFieldMetadata } from './schema.js';
+import { parseSchema, schemaHasFieldMetadata, type StructType } from './schema.js';
 import { columnMappingMode } from './table-properties.js';
+import { unsupportedTypeChanges } from './type-widening.js';
 
 /**
  * Which Delta protocol features Freshet can honour. A reader that ignores a feature it does not
@@ -10,10 +11,23 @@ import { columnMappingMode } from './table-properties.js';
  */
 
 /**
- * Reader features that plain Parquet reading already handles: `timestampNtz` only announces a
- * column type; `vacuumProtocolCheck` only constrains VACUUM.
+ * Reader features Freshet reads correctly: `timestampNtz` only announces a column type;
+ * `vacuumProtocolCheck` only constrains VACUUM; deletion vectors (deletion-vectors.ts), column
+ * mapping (column-mapping.ts), V2 checkpoints with sidecars (checkpoint-reader.ts) and type
+ * widening (type-widening.ts) are applied by log replay and by the engine's snapshot scan.
+ * `typeWidening-preview` is the name Delta 3.x used before the feature was final; same format.
  */
-const READABLE_FEATURES = new Set(['timestampNtz', 'vacuumProtocolCheck']);
+const READABLE_FEATURES = new Set([
+  'timestampNtz',
+  'vacuumProtocolCheck',
+  'deletionVectors',
+  'columnMapping',
+  'v2Checkpoint',
+  'typeWidening',
+  'typeWidening-preview',
+]);
+
+const COLUMN_MAPPING_MODES = new Set(['none', 'name', 'id']);
 
 /**
  * Writer features Freshet honours when writing. appendOnly is enforced on commit; domainMetadata
@@ -53,9 +67,8 @@ const LEGACY_WRITER_FEATURES: string[][] = [
 
 /**
  * Throws UnsupportedFeatureError naming every reader feature of the table that Freshet does not
- * support. Pass the metadata when known: reader version 2 (and the columnMapping feature) is
- * readable when column mapping is switched off ('delta.columnMapping.mode' none); without the
- * metadata it is refused.
+ * support. Pass the metadata when known: it lets the check refuse an unknown column mapping mode
+ * and type changes that are not widenings Freshet can convert.
  */
 export function checkReadable(
   protocol: ProtocolAction,
@@ -94,14 +107,30 @@ export function checkWritable(
 function unreadableFeatures(protocol: ProtocolAction, metadata?: MetadataAction): string[] {
   const v = protocol.minReaderVersion;
   if (v > 3) return [`readerVersion${v}`];
-  const columnMappingOn = metadata ? columnMappingMode(metadata.configuration) !== 'none' : true;
-  if (v === 2) return columnMappingOn ? ['columnMapping'] : [];
+  const mode = metadata ? columnMappingMode(metadata.configuration) : 'none';
+  const unknownMode = COLUMN_MAPPING_MODES.has(mode) ? [] : [`columnMapping (mode '${mode}')`];
+  if (v === 2) return unknownMode;
   if (v < 3) return [];
-  return (protocol.readerFeatures ?? []).filter((feature) => {
-    if (READABLE_FEATURES.has(feature)) return false;
-    if (feature === 'columnMapping') return columnMappingOn;
-    return true;
-  });
+  const unsupported: string[] = [];
+  for (const feature of protocol.readerFeatures ?? []) {
+    if (!READABLE_FEATURES.has(feature)) unsupported.push(feature);
+    else if (feature === 'columnMapping') unsupported.push(...unknownMode);
+    else if (feature.startsWith('typeWidening') && metadata) {
+      for (const change of unsupportedTypeChanges(loggedSchema(metadata))) {
+        unsupported.push(`${feature} (${change})`);
+      }
+    }
+  }
+  return unsupported;
+}
+
+function loggedSchema(metadata: MetadataAction): StructType {
+  try {
+    return parseSchema(metadata.schemaString);
+  } catch {
+    // The snapshot reports an unparseable schema with its own, better error.
+    return { type: 'struct', fields: [] };
+  }
 }
 
 function schemaHasMetadata(metadata: MetadataAction, keyPrefix: string): boolean {

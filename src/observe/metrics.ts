@@ -56,6 +56,12 @@ export class Metrics {
     labelNames: ['table'] as const,
     registers: [this.registry],
   });
+  readonly compactions = new Counter({
+    name: 'freshet_lake_compactions_total',
+    help: 'Compactions of small files that committed, by table.',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
   readonly tableFreshness = new Gauge({
     name: 'freshet_table_freshness_seconds',
     help: 'Seconds since the newest event reflected in the table was accepted by the log.',

@@ -13,11 +13,13 @@ export class Loop {
     private readonly intervalMs: number,
     private readonly step: () => Promise<unknown>,
     private readonly onError: (err: unknown) => void,
+    /** Delay before the first run; default 0 (at once). */
+    private readonly firstDelayMs = 0,
   ) {}
 
   start(): void {
     this.stopped = false;
-    this.schedule(0);
+    this.schedule(this.firstDelayMs);
   }
 
   private schedule(delay: number): void {

@@ -6,7 +6,7 @@ import {
   writeDataFile,
   type Connection,
 } from '../engine/index.js';
-import { DeltaTable, type ObjectStore } from '../lake/index.js';
+import { DeltaTable, writeIcebergMetadata, type ObjectStore } from '../lake/index.js';
 import type { ModelRunner, ModelRunResult, ParsedModel } from '../models/index.js';
 import type { Metrics } from '../observe/index.js';
 import type { BronzeWriter } from './bronze-writer.js';
@@ -32,6 +32,9 @@ export interface PublishedTable {
 }
 
 type PublishMode = 'append' | 'full';
+
+/** The layer whose tables also get Iceberg metadata. */
+const ICEBERG_LAYER = 'gold';
 
 /**
  * The transformation stage. Each run refreshes the bronze views to the latest Delta snapshots,
@@ -91,6 +94,19 @@ export class ModelLoop {
       this.tables.set(model.node.name, table);
     }
     return table;
+  }
+
+  /** Lake tables of incremental append models (they grow by one small file per publish). */
+  appendOnlyTables(): DeltaTable[] {
+    return this.publishable()
+      .filter(
+        (m) =>
+          m.config.materialized === 'incremental' &&
+          (m.config.incremental_strategy ?? (m.config.unique_key ? 'merge' : 'append')) ===
+            'append',
+      )
+      .map((m) => this.tables.get(m.node.name))
+      .filter((t): t is DeltaTable => t !== undefined);
   }
 
   /** Rebuilds the serving tables from the lake (invariant 1) and loads the seeds. */
@@ -246,6 +262,10 @@ export class ModelLoop {
           ? await table.append(add ? [add] : [], { txns, commitInfo })
           : await table.overwrite(add ? [add] : [], { txns, commitInfo });
       if (mode === 'append') await this.conn.run(`DELETE FROM ${source}`);
+      // Gold is also readable as Iceberg (warehouses such as Snowflake read Iceberg tables),
+      // kept in step with every Delta version the publisher commits.
+      if (model.relation.schema === ICEBERG_LAYER)
+        await writeIcebergMetadata(table, await table.snapshot());
       this.dirty.delete(model.node.name);
       this.published.set(model.node.name, {
         table: `${model.relation.schema}.${model.relation.identifier}`,

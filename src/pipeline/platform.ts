@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { FreshetConfig } from '../config/index.js';
-import { Session, type Connection } from '../engine/index.js';
+import { compactTable, Session, type Connection } from '../engine/index.js';
 import { LocalObjectStore, type ObjectStore } from '../lake/index.js';
 import { EmbeddedLog, type Log } from '../log/index.js';
 import { ModelRunner } from '../models/index.js';
@@ -56,6 +56,7 @@ export class Platform {
   private rate = { at: performance.now(), accepted: 0, perSecond: 0 };
   private listeners = new Set<(e: PlatformEvent) => void>();
   private lastPublish = 0;
+  private maintenanceConn: Connection | null = null;
 
   private constructor(
     readonly config: FreshetConfig,
@@ -72,7 +73,10 @@ export class Platform {
   ) {}
 
   /** Opens (or creates) a data dir and rebuilds the serving tables from its lake. */
-  static async open(config: FreshetConfig, opts: { onProgress?: (message: string) => void } = {}): Promise<Platform> {
+  static async open(
+    config: FreshetConfig,
+    opts: { onProgress?: (message: string) => void } = {},
+  ): Promise<Platform> {
     const progress = opts.onProgress ?? (() => undefined);
     const dataDir = await prepareDataDir(config.dataDir, { create: true });
     const metrics = new Metrics();
@@ -166,9 +170,37 @@ export class Platform {
       new Loop('bronze', p.bronzeIntervalMs, () => this.writeBronze(), this.failure('bronze')),
       new Loop('models', p.modelIntervalMs, () => this.transform(), this.failure('models')),
     ];
+    if (p.compactIntervalMs > 0) {
+      this.maintenanceConn = await this.session.connect();
+      this.loops.push(
+        new Loop(
+          'compaction',
+          p.compactIntervalMs,
+          () => this.compact(),
+          this.failure('compaction'),
+          p.compactIntervalMs,
+        ),
+      );
+    }
     for (const loop of this.loops) loop.start();
     if (this.source) await this.source.start();
     this.state = 'running';
+  }
+
+  /**
+   * Compacts the tables streaming writes keep appending to (bronze, and append-only silver) into
+   * fewer, larger files. The rewrite commits with dataChange=false and commutes with the writers'
+   * blind appends, so it runs beside them; a conflict just waits for the next round.
+   */
+  private async compact(): Promise<void> {
+    const tables = [...this.bronze.map((w) => w.delta), ...this.models.appendOnlyTables()];
+    for (const table of tables) {
+      const result = await compactTable(this.maintenanceConn!, table, {
+        tmpDir: join(this.dataDir, TMP_DIR),
+      });
+      if (result.committed)
+        this.metrics.compactions.inc({ table: table.tablePath.replace('/', '.') });
+    }
   }
 
   private async writeBronze(): Promise<number> {
@@ -203,6 +235,7 @@ export class Platform {
       await this.models.publish();
     } finally {
       await this.log.close();
+      this.maintenanceConn?.close();
       this.session.close();
       this.state = 'stopped';
     }
