@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import {
   columnId,
   columnMappingModeOf,
+  decodeLogPath,
   hasRenamedFields,
+  joinKey,
   loadDeletionVectors,
   logicalPartitionValues,
   physicalName,
@@ -42,26 +44,58 @@ export function snapshotSelect(
   table: DeltaTable,
   snapshot: Snapshot,
   deleted: DeletedRows = new Map(),
+  paths: FilePaths = new Map(),
 ): string {
+  const uri = (f: AddFile) => quoteLiteral(paths.get(f) ?? table.fileUri(f));
   if (snapshot.files.length === 0) return emptySelect(snapshot.schema);
   const mode = columnMappingModeOf(snapshot.protocol, snapshot.metadata);
   const widened = widenedColumns(snapshot.schema);
   if (mode !== 'none' || widened.size > 0 || snapshot.files.some((f) => f.deletionVector)) {
-    return scanSelect(table, snapshot, mode, widened, deleted);
+    return scanSelect(snapshot, mode, widened, deleted, uri);
   }
-  const files = snapshot.files.map((f) => quoteLiteral(table.fileUri(f))).join(', ');
+  const files = snapshot.files.map(uri).join(', ');
   const columns = snapshot.schema.fields.map((f) => quoteIdent(f.name)).join(', ');
   const hive = snapshot.partitionColumns.length > 0 ? ', hive_partitioning = true' : '';
   // union_by_name: files written before a column was added lack it and read as NULL.
   return `SELECT ${columns} FROM read_parquet([${files}], union_by_name = true${hive})`;
 }
 
-/** snapshotSelect after reading the snapshot's deletion vectors (none to read: no I/O). */
+/** Local copies of data files, for stores DuckDB cannot read directly. */
+export type FilePaths = Map<AddFile, string>;
+
+/**
+ * Data files of a store with no local paths (S3), fetched into the store's local cache: DuckDB
+ * reads S3 only through its httpfs extension, which is not bundled and cannot be downloaded here.
+ * Data files never change once written, so a cached copy stays valid.
+ */
+async function localCopies(table: DeltaTable, files: readonly AddFile[]): Promise<FilePaths> {
+  const paths: FilePaths = new Map();
+  const store = table.store;
+  if (!store.cacheLocally || files.length === 0) return paths;
+  if (store.localPath(joinKey(table.tablePath, '_delta_log')) !== null) return paths;
+  const queue = files.filter((f) => !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(f.path));
+  const fetchOne = async (f: AddFile) => {
+    paths.set(f, await store.cacheLocally!(joinKey(table.tablePath, decodeLogPath(f.path))));
+  };
+  // A few at a time: enough to hide S3 latency, not so many that memory or sockets run out.
+  for (let i = 0; i < queue.length; i += 16)
+    await Promise.all(queue.slice(i, i + 16).map(fetchOne));
+  return paths;
+}
+
+/**
+ * snapshotSelect after reading the snapshot's deletion vectors (none to read: no I/O) and, for a
+ * remote store, fetching its data files into the local cache.
+ */
 export async function prepareSnapshotSelect(
   table: DeltaTable,
   snapshot: Snapshot,
 ): Promise<string> {
-  return snapshotSelect(table, snapshot, await loadDeletionVectors(table, snapshot.files));
+  const [deleted, paths] = await Promise.all([
+    loadDeletionVectors(table, snapshot.files),
+    localCopies(table, snapshot.files),
+  ]);
+  return snapshotSelect(table, snapshot, deleted, paths);
 }
 
 /**
@@ -77,11 +111,11 @@ export async function prepareSnapshotSelect(
  * struct, list or map by their physical names, which is what Spark and Databricks write anyway.
  */
 function scanSelect(
-  table: DeltaTable,
   snapshot: Snapshot,
   mode: string,
   widened: ReadonlySet<string>,
   deleted: DeletedRows,
+  uri: (f: AddFile) => string,
 ): string {
   const { schema, partitionColumns } = snapshot;
   const partitions = new Set(partitionColumns);
@@ -135,7 +169,7 @@ function scanSelect(
           .join(', ')} WHERE false`;
 
   const branches = [...groups.values()].map(({ values, files }) => {
-    const list = files.map((f) => quoteLiteral(table.fileUri(f))).join(', ');
+    const list = files.map(uri).join(', ');
     const deletes = files.map((f) => deleted.get(f) ?? []);
     let rows = `SELECT * FROM ${source(list)}`;
     if (deletes.some((d) => d.length > 0)) {
