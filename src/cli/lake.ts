@@ -11,7 +11,7 @@ import {
 } from '../engine/index.js';
 import {
   DeltaTable,
-  LocalObjectStore,
+  type ObjectStore,
   checkTable,
   deletedFileRetentionMs,
   findTables,
@@ -20,8 +20,8 @@ import {
   type DeltaType,
   type Snapshot,
 } from '../lake/index.js';
-import { LAKE_DIR, TMP_DIR } from '../pipeline/names.js';
-import { prepareDataDir } from '../pipeline/index.js';
+import { TMP_DIR } from '../pipeline/names.js';
+import { openLake, prepareDataDir } from '../pipeline/index.js';
 import { formatResult, type OutputFormat } from './format.js';
 import { readRunInfo } from './run-file.js';
 
@@ -74,7 +74,7 @@ export function lakeCommand(defaultDataDir: string): Command {
     .addOption(dataDir())
     .addOption(format(['table', 'json', 'ndjson']))
     .action(async (o: { dataDir: string; format: OutputFormat }) => {
-      const { store } = await openLake(o.dataDir);
+      const { store } = await openDataDirLake(o.dataDir);
       const rows: Row[] = [];
       for (const path of await findTables(store)) {
         const parts = path.split('/');
@@ -102,13 +102,13 @@ export function lakeCommand(defaultDataDir: string): Command {
     .addOption(dataDir())
     .option('--json', 'print it as JSON')
     .action(async (name: string, o: { dataDir: string; json?: boolean }) => {
-      const { store, lakeDir } = await openLake(o.dataDir);
+      const { store, lakeDir } = await openDataDirLake(o.dataDir);
       const table = await openTable(store, lakeDir, name);
       const snapshot = await table.snapshot();
       const { rows, size } = totals(snapshot);
       const info = {
         table: tableName(table.tablePath),
-        location: join(lakeDir, table.tablePath),
+        location: `${lakeDir}/${table.tablePath}`,
         version: snapshot.version,
         updated: new Date(snapshot.timestamp).toISOString(),
         files: snapshot.files.length,
@@ -178,7 +178,7 @@ export function lakeCommand(defaultDataDir: string): Command {
     .option('--limit <n>', 'most commits to show (0 for all)', count('--limit', 0), 20)
     .addOption(format(['table', 'json', 'ndjson']))
     .action(async (name: string, o: { dataDir: string; limit: number; format: OutputFormat }) => {
-      const { store, lakeDir } = await openLake(o.dataDir);
+      const { store, lakeDir } = await openDataDirLake(o.dataDir);
       const table = await openTable(store, lakeDir, name);
       const history = await tableHistory(table, o.limit === 0 ? {} : { limit: o.limit });
       if (o.format !== 'table') {
@@ -224,7 +224,7 @@ export function lakeCommand(defaultDataDir: string): Command {
         name: string,
         o: { dataDir: string; version?: number; limit: number; format: OutputFormat },
       ) => {
-        const { store, lakeDir } = await openLake(o.dataDir);
+        const { store, lakeDir } = await openDataDirLake(o.dataDir);
         const table = await openTable(store, lakeDir, name);
         const snapshot =
           o.version === undefined ? await table.snapshot() : await table.snapshotAt(o.version);
@@ -259,7 +259,7 @@ export function lakeCommand(defaultDataDir: string): Command {
         name: string | undefined,
         o: { dataDir: string; all?: boolean; targetSize: number; targetRows?: number },
       ) => {
-        const { abs, store, lakeDir } = await openLake(o.dataDir);
+        const { abs, store, lakeDir } = await openDataDirLake(o.dataDir);
         const tables = await selectTables(store, lakeDir, name, o.all, 'compact');
         const tmpDir = join(abs, TMP_DIR, `lake-compact-${randomUUID()}`);
         const session = await Session.open({ threads: 2 });
@@ -312,7 +312,7 @@ export function lakeCommand(defaultDataDir: string): Command {
         name: string,
         o: { dataDir: string; retentionHours?: number; dryRun?: boolean; force?: boolean },
       ) => {
-        const { abs, store, lakeDir } = await openLake(o.dataDir);
+        const { abs, store, lakeDir } = await openDataDirLake(o.dataDir);
         const table = await openTable(store, lakeDir, name);
         const retentionMs =
           o.retentionHours === undefined ? undefined : Math.round(o.retentionHours * HOUR_MS);
@@ -354,7 +354,7 @@ export function lakeCommand(defaultDataDir: string): Command {
     .addOption(dataDir())
     .option('--all', 'check every table of the lake')
     .action(async (name: string | undefined, o: { dataDir: string; all?: boolean }) => {
-      const { store, lakeDir } = await openLake(o.dataDir);
+      const { store, lakeDir } = await openDataDirLake(o.dataDir);
       const tables = await selectTables(store, lakeDir, name, o.all, 'check');
       let bad = 0;
       for (const table of tables) {
@@ -376,21 +376,17 @@ export function lakeCommand(defaultDataDir: string): Command {
 
 // ------------------------------------------------------------------------------------------------
 
-async function openLake(
+async function openDataDirLake(
   dataDir: string,
-): Promise<{ abs: string; lakeDir: string; store: LocalObjectStore }> {
+): Promise<{ abs: string; lakeDir: string; store: ObjectStore }> {
   const abs = await prepareDataDir(dataDir, { create: false });
-  const lakeDir = join(abs, LAKE_DIR);
-  return { abs, lakeDir, store: new LocalObjectStore(lakeDir) };
+  const lake = await openLake(abs);
+  return { abs, lakeDir: lake.location, store: lake.store };
 }
 
 const PART = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 
-async function openTable(
-  store: LocalObjectStore,
-  lakeDir: string,
-  name: string,
-): Promise<DeltaTable> {
+async function openTable(store: ObjectStore, lakeDir: string, name: string): Promise<DeltaTable> {
   const parts = name.includes('/') ? name.split('/') : name.split('.');
   if (parts.length !== 2 || !parts.every((p) => PART.test(p))) {
     throw new LakeCommandError(
@@ -407,7 +403,7 @@ async function openTable(
 }
 
 async function selectTables(
-  store: LocalObjectStore,
+  store: ObjectStore,
   lakeDir: string,
   name: string | undefined,
   all: boolean | undefined,

@@ -139,6 +139,10 @@ function program(): Command {
       d.pipeline.compactIntervalMs,
     )
     .option(
+      '--lake <url>',
+      'keep the lake in an object store instead of <data-dir>/lake, e.g. s3://bucket/prefix (AWS settings from the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3); recorded in the data dir at its creation',
+    )
+    .option(
       '--project <dir>',
       'dbt-compatible project to run (default: the retail project shipped with Freshet)',
       d.projectDir,
@@ -147,6 +151,7 @@ function program(): Command {
     .action(async (o) => {
       const config: FreshetConfig = validateConfig({
         dataDir: o.dataDir,
+        lakeUrl: o.lake,
         projectDir: o.project,
         serve: { port: o.port, host: o.host },
         simulator: {

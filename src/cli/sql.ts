@@ -1,7 +1,5 @@
-import { join, resolve } from 'node:path';
 import { attachLake, Session, type QueryResult } from '../engine/index.js';
-import { LocalObjectStore } from '../lake/index.js';
-import { LAKE_DIR, prepareDataDir } from '../pipeline/index.js';
+import { openLake, prepareDataDir } from '../pipeline/index.js';
 import { formatResult, type OutputFormat } from './format.js';
 import { readRunInfo } from './run-file.js';
 
@@ -37,7 +35,7 @@ export async function sql(
   } else {
     const session = await Session.open({ threads: 2 });
     try {
-      await attachLake(session.connection, new LocalObjectStore(join(resolve(dataDir), LAKE_DIR)));
+      await attachLake(session.connection, (await openLake(dataDir)).store);
       result = await session.connection.readOnlyQuery(query);
     } finally {
       session.close();

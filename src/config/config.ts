@@ -7,6 +7,11 @@ import { fileURLToPath } from 'node:url';
 export interface FreshetConfig {
   /** Folder holding the log, the lake and the registry. Default ./freshet-data. */
   dataDir: string;
+  /**
+   * Where the lake lives when not in the data dir: an s3://bucket/prefix URL (or a file:// URL).
+   * Recorded in the data dir when it is created. Default: <dataDir>/lake.
+   */
+  lakeUrl?: string;
   /** The dbt-compatible project the model loop runs. Default: the retail project shipped with Freshet. */
   projectDir: string;
   serve: {

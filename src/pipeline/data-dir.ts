@@ -1,5 +1,7 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { objectStoreFor, type ObjectStore } from '../lake/index.js';
+import { LAKE_DIR, TMP_DIR } from './names.js';
 
 export const MARKER_FILE = 'freshet.json';
 const FORMAT = 'freshet-data-dir';
@@ -15,7 +17,10 @@ export class DataDirError extends Error {
  * empty, accepts it when the marker is there, and refuses any other folder, so that Freshet never
  * writes into a folder that holds someone else's files.
  */
-export async function prepareDataDir(dir: string, opts: { create: boolean }): Promise<string> {
+export async function prepareDataDir(
+  dir: string,
+  opts: { create: boolean; lake?: string },
+): Promise<string> {
   const abs = resolve(dir);
   let entries: string[];
   try {
@@ -54,6 +59,12 @@ export async function prepareDataDir(dir: string, opts: { create: boolean }): Pr
         `${abs} was written by a newer Freshet (data dir format ${marker.version}); upgrade Freshet to use it`,
       );
     }
+    const lake = (marker as { lake?: string }).lake;
+    if (opts.lake !== undefined && opts.lake !== (lake ?? join(abs, LAKE_DIR))) {
+      throw new DataDirError(
+        `${abs} keeps its lake at ${lake ?? join(abs, LAKE_DIR)}; drop --lake to use it, or pass --lake with a new --data-dir`,
+      );
+    }
     return abs;
   }
   if (entries.length > 0) {
@@ -69,10 +80,38 @@ export async function prepareDataDir(dir: string, opts: { create: boolean }): Pr
   await writeFile(
     join(abs, MARKER_FILE),
     JSON.stringify(
-      { format: FORMAT, version: FORMAT_VERSION, createdAt: new Date().toISOString() },
+      {
+        format: FORMAT,
+        version: FORMAT_VERSION,
+        createdAt: new Date().toISOString(),
+        ...(opts.lake === undefined ? {} : { lake: opts.lake }),
+      },
       null,
       2,
     ) + '\n',
   );
   return abs;
+}
+
+/** Where a data dir keeps its lake: a folder inside it (the default) or an object store URL. */
+export interface Lake {
+  store: ObjectStore;
+  /** For messages: the folder or the s3:// URL. */
+  location: string;
+}
+
+/**
+ * The lake of a data dir, as its marker records it. An S3 lake is read through a local cache in
+ * the data dir (DuckDB cannot read S3 here); credentials and endpoint come from the usual AWS
+ * settings (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL_S3, AWS_PROFILE, …).
+ */
+export async function openLake(dataDir: string): Promise<Lake> {
+  const abs = resolve(dataDir);
+  const marker = JSON.parse(await readFile(join(abs, MARKER_FILE), 'utf8')) as { lake?: string };
+  if (!marker.lake)
+    return { store: objectStoreFor(join(abs, LAKE_DIR)), location: join(abs, LAKE_DIR) };
+  return {
+    store: objectStoreFor(marker.lake, { s3: { cacheDir: join(abs, TMP_DIR, 'lake-cache') } }),
+    location: marker.lake,
+  };
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { FreshetConfig } from '../config/index.js';
 import { compactTable, Session, type Connection } from '../engine/index.js';
-import { LocalObjectStore, type ObjectStore } from '../lake/index.js';
+import type { ObjectStore } from '../lake/index.js';
 import { EmbeddedLog, type Log } from '../log/index.js';
 import { ModelRunner } from '../models/index.js';
 import { Metrics } from '../observe/index.js';
@@ -9,10 +9,10 @@ import { EmbeddedRegistry, type SchemaRegistry } from '../registry/index.js';
 import { TOPICS } from '../retail/index.js';
 import { QUARANTINE_TOPIC, SimulatorSource, type Source } from '../sources/index.js';
 import { BronzeWriter } from './bronze-writer.js';
-import { prepareDataDir } from './data-dir.js';
+import { openLake, prepareDataDir } from './data-dir.js';
 import { Loop } from './loop.js';
 import { ModelLoop } from './model-loop.js';
-import { LAKE_DIR, LOG_DIR, REGISTRY_DIR, SOURCES_DIR, TMP_DIR } from './names.js';
+import { LOG_DIR, REGISTRY_DIR, SOURCES_DIR, TMP_DIR } from './names.js';
 
 /** One table as the health endpoint reports it. */
 export interface TableStatus {
@@ -78,13 +78,13 @@ export class Platform {
     opts: { onProgress?: (message: string) => void } = {},
   ): Promise<Platform> {
     const progress = opts.onProgress ?? (() => undefined);
-    const dataDir = await prepareDataDir(config.dataDir, { create: true });
+    const dataDir = await prepareDataDir(config.dataDir, { create: true, lake: config.lakeUrl });
     const metrics = new Metrics();
     const runner = await ModelRunner.open(config.projectDir);
     const log = await EmbeddedLog.open(join(dataDir, LOG_DIR), { fsync: config.log.fsync });
     try {
       const registry = await EmbeddedRegistry.open(join(dataDir, REGISTRY_DIR));
-      const store = new LocalObjectStore(join(dataDir, LAKE_DIR));
+      const { store } = await openLake(dataDir);
       const session = await Session.open();
       const source = config.simulator.enabled
         ? new SimulatorSource({

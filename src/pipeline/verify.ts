@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { attachLake, Session, type Row } from '../engine/index.js';
-import { DeltaTable, LocalObjectStore } from '../lake/index.js';
+import { DeltaTable } from '../lake/index.js';
+import { openLake } from './data-dir.js';
 import { EmbeddedLog } from '../log/index.js';
 import { computeInventory, type AcceptedEvent, type InventoryRow } from '../retail/index.js';
-import { bronzeAppId, bronzeTableName, lakePath, LAKE_DIR, LOG_DIR } from './names.js';
+import { bronzeAppId, bronzeTableName, lakePath, LOG_DIR } from './names.js';
 
 /** Columns of gold.inventory_realtime that the oracle computes independently. */
 export const VERIFIED_COLUMNS = [
@@ -82,7 +83,7 @@ export async function verifyInventory(dataDir: string): Promise<VerifyReport> {
   } finally {
     await log.close();
   }
-  const store = new LocalObjectStore(join(dataDir, LAKE_DIR));
+  const { store } = await openLake(dataDir);
   let behind = 0;
   for (const [topic, ends] of accepted.ends) {
     const table = await DeltaTable.open(store, lakePath('bronze', bronzeTableName(topic)));

@@ -29,13 +29,14 @@ export class PlatformProcess {
     dataDir: string,
     args: string[] = [],
     timeoutMs = 60_000,
+    env: Record<string, string> = {},
   ): Promise<PlatformProcess & { url: string }> {
     const child = spawn(
       process.execPath,
       [FRESHET_BIN, 'up', '--data-dir', dataDir, '--port', '0', ...args],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, FRESHET_DEBUG: '1' },
+        env: { ...process.env, FRESHET_DEBUG: '1', ...env },
       },
     );
     const p = new PlatformProcess(child, dataDir);
