@@ -237,6 +237,32 @@ describe('freshet lake on a running platform, then stopped', () => {
       dataDir,
     ]);
     expect(count.trim().split('\n')).toHaveLength(before.rows!);
+    // Time travel by timestamp: now is the latest version; before the first commit is an error.
+    const asOfNow = await ok([
+      'lake',
+      'read',
+      'bronze.pos_transactions',
+      '--as-of',
+      new Date().toISOString(),
+      '--limit',
+      '0',
+      '--format',
+      'ndjson',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(asOfNow.trim().split('\n')).toHaveLength(before.rows!);
+    const tooEarly = await freshet([
+      'lake',
+      'read',
+      'bronze.pos_transactions',
+      '--as-of',
+      '2000-01-01T00:00:00Z',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(tooEarly.code).not.toBe(0);
+    expect(tooEarly.stderr).toMatch(/freshet: .*(before|earliest|first)/i);
 
     // kill -9 between writing a data file into the table and committing it.
     const child = spawn(

@@ -217,17 +217,35 @@ export function lakeCommand(defaultDataDir: string): Command {
       'the version to read (time travel; default: the latest)',
       count('--version', 0),
     )
+    .option(
+      '--as-of <time>',
+      'read the table as it was at this time (ISO-8601, e.g. 2026-11-24T18:30:00Z): the latest version committed at or before it',
+      instant,
+    )
     .option('--limit <n>', 'most rows to print (0 for all)', count('--limit', 0), 100)
     .addOption(format(['table', 'ndjson', 'json']))
     .action(
       async (
         name: string,
-        o: { dataDir: string; version?: number; limit: number; format: OutputFormat },
+        o: {
+          dataDir: string;
+          version?: number;
+          asOf?: number;
+          limit: number;
+          format: OutputFormat;
+        },
       ) => {
+        if (o.version !== undefined && o.asOf !== undefined) {
+          throw new InvalidArgumentError('give --version or --as-of, not both.');
+        }
         const { store, lakeDir } = await openDataDirLake(o.dataDir);
         const table = await openTable(store, lakeDir, name);
         const snapshot =
-          o.version === undefined ? await table.snapshot() : await table.snapshotAt(o.version);
+          o.version !== undefined
+            ? await table.snapshotAt(o.version)
+            : o.asOf !== undefined
+              ? await table.snapshotAsOf(o.asOf)
+              : await table.snapshot();
         const session = await Session.open({ threads: 2 });
         try {
           const select = await prepareSnapshotSelect(table, snapshot);
@@ -372,6 +390,17 @@ export function lakeCommand(defaultDataDir: string): Command {
     });
 
   return lake;
+}
+
+/** Parses an ISO-8601 time for --as-of into milliseconds since the epoch. */
+function instant(value: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw new InvalidArgumentError(
+      `--as-of must be a time such as 2026-11-24T18:30:00Z, got '${value}'.`,
+    );
+  }
+  return ms;
 }
 
 // ------------------------------------------------------------------------------------------------
