@@ -27,6 +27,7 @@ def main() -> int:
     parser.add_argument("--version", type=int, default=None)
     parser.add_argument("--app-id", action="append", default=[], dest="app_ids")
     parser.add_argument("--distinct", action="append", default=[], dest="distinct")
+    parser.add_argument("--rows", action="store_true", help="also print every row, sorted, values as strings")
     args = parser.parse_args()
 
     from deltalake import DeltaTable  # imported late so --help works without it
@@ -52,6 +53,14 @@ def main() -> int:
                 )
                 for column in args.distinct
             }
+        if args.rows:
+            data = table.to_pyarrow_table()
+            names = data.column_names
+            rows = [
+                [None if row[n] is None else str(row[n]) for n in names]
+                for row in data.to_pylist()
+            ]
+            result["rows"] = sorted(rows, key=lambda r: [(v is None, v or "") for v in r])
         if args.app_ids:
             result["txn_versions"] = {a: table.transaction_version(a) for a in args.app_ids}
     except Exception as err:  # report any delta-rs failure as data for the test to show
