@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Action, AddFile, DeltaTable, DeltaType, Snapshot } from '../lake/index.js';
 import { deltaToDuckType } from './delta-types.js';
 import { EngineError } from './errors.js';
-import { computeStats } from './lake-tables.js';
+import { copyWithStats } from './file-stats.js';
 import { quoteIdent, quoteLiteral, type Connection } from './session.js';
 
 /**
@@ -175,13 +175,13 @@ export async function stageRelation(
       options.push(`FILE_SIZE_BYTES ${Math.max(1, Math.floor(opts.targetFileBytes))}`);
       target = dir;
     } else await mkdir(dir, { recursive: true });
-    await conn.run(`COPY (${select}) TO ${quoteLiteral(target)} (${options.join(', ')})`);
+    // The statistics come from the Parquet writer: no second pass over the files written.
+    const written = await copyWithStats(conn, select, target, options);
+    written.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const out: AddFile[] = [];
-    for (const name of (await readdir(dir)).sort()) {
-      const file = join(dir, name);
-      const stats = await computeStats(conn, `(SELECT * FROM read_parquet(${quoteLiteral(file)}))`);
+    for (const { path, stats } of written) {
       if (stats.numRecords === 0) continue;
-      const add = await table.stageDataFile(file, { partitionValues, stats });
+      const add = await table.stageDataFile(path, { partitionValues, stats });
       out.push({ ...add, dataChange: opts.dataChange });
     }
     return out;

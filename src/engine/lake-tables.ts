@@ -15,14 +15,16 @@ import {
   type AddFile,
   type DeltaTable,
   type DeltaType,
-  type FileStats,
   type Snapshot,
   type StructField,
   type StructType,
 } from '../lake/index.js';
 import { deltaToDuckType, schemaFromColumns } from './delta-types.js';
 import { EngineError } from './errors.js';
+import { copyWithStats } from './file-stats.js';
 import { quoteIdent, quoteLiteral, type Connection } from './session.js';
+
+export { computeStats } from './file-stats.js';
 
 /** `"schema"."name"` */
 export function qualified(schema: string, name: string): string {
@@ -301,66 +303,6 @@ export async function deltaSchemaOf(conn: Connection, relation: string): Promise
   return schemaFromColumns(await describe(conn, relation));
 }
 
-const MAX_STAT_STRING = 64;
-
-/**
- * Per-file statistics for Delta's data skipping: row count, min, max and null count of every
- * top-level column whose type has an order (numbers, strings, dates, timestamps). Timestamps are
- * widened to whole milliseconds (min down, max up) because the stats format has millisecond
- * precision and a max rounded down would let a reader skip a file that holds a match.
- */
-export async function computeStats(conn: Connection, relation: string): Promise<FileStats> {
-  const columns = await describe(conn, relation);
-  const exprs = ['count(*) AS "n"'];
-  const kinds: { name: string; kind: 'number' | 'string' | 'timestamp' | 'date' | 'none' }[] = [];
-  columns.forEach((c, i) => {
-    const t = c.type.toUpperCase();
-    const q = quoteIdent(c.name);
-    exprs.push(`count(*) - count(${q}) AS "nc${i}"`);
-    let kind: (typeof kinds)[number]['kind'] = 'none';
-    if (/^(BIGINT|INTEGER|SMALLINT|TINYINT|DOUBLE|FLOAT|DECIMAL)/.test(t)) kind = 'number';
-    else if (t === 'VARCHAR') kind = 'string';
-    else if (t.startsWith('TIMESTAMP')) kind = 'timestamp';
-    else if (t === 'DATE') kind = 'date';
-    kinds.push({ name: c.name, kind });
-    if (kind === 'number')
-      exprs.push(`min(${q})::DOUBLE AS "mn${i}"`, `max(${q})::DOUBLE AS "mx${i}"`);
-    if (kind === 'string') {
-      exprs.push(
-        `CASE WHEN max(length(${q})) <= ${MAX_STAT_STRING} THEN min(${q}) END AS "mn${i}"`,
-        `CASE WHEN max(length(${q})) <= ${MAX_STAT_STRING} THEN max(${q}) END AS "mx${i}"`,
-      );
-    }
-    if (kind === 'timestamp')
-      exprs.push(`min(epoch_us(${q})) AS "mn${i}"`, `max(epoch_us(${q})) AS "mx${i}"`);
-    if (kind === 'date')
-      exprs.push(`min(${q})::VARCHAR AS "mn${i}"`, `max(${q})::VARCHAR AS "mx${i}"`);
-  });
-  const [row] = await conn.rows(`SELECT ${exprs.join(', ')} FROM ${relation}`);
-  if (!row) throw new EngineError(`statistics query over ${relation} returned nothing`);
-  const stats: FileStats = {
-    numRecords: Number(row.n),
-    minValues: {},
-    maxValues: {},
-    nullCount: {},
-  };
-  kinds.forEach(({ name, kind }, i) => {
-    stats.nullCount[name] = Number(row[`nc${i}`]);
-    const mn = row[`mn${i}`];
-    const mx = row[`mx${i}`];
-    if (kind === 'none' || mn === null || mn === undefined || mx === null || mx === undefined)
-      return;
-    if (kind === 'timestamp') {
-      stats.minValues[name] = new Date(Math.floor(Number(mn) / 1000)).toISOString();
-      stats.maxValues[name] = new Date(Math.ceil(Number(mx) / 1000)).toISOString();
-    } else {
-      stats.minValues[name] = mn;
-      stats.maxValues[name] = mx;
-    }
-  });
-  return stats;
-}
-
 /**
  * Writes a DuckDB relation as one Parquet data file staged into a Delta table (not yet committed:
  * the caller commits it together with its input position). Returns null for an empty relation,
@@ -372,15 +314,16 @@ export async function writeDataFile(
   table: DeltaTable,
   tmpDir: string,
 ): Promise<AddFile | null> {
-  const stats = await computeStats(conn, relation);
-  if (stats.numRecords === 0) return null;
   await mkdir(tmpDir, { recursive: true });
   const tmp = join(tmpDir, `${randomUUID()}.parquet`);
   try {
-    await conn.run(
-      `COPY (SELECT * FROM ${relation}) TO ${quoteLiteral(tmp)} (FORMAT parquet, COMPRESSION snappy)`,
-    );
-    return await table.stageDataFile(tmp, { stats });
+    // One pass: the statistics come from the Parquet writer, not from a query run beforehand.
+    const [written] = await copyWithStats(conn, `SELECT * FROM ${relation}`, tmp, [
+      'FORMAT parquet',
+      'COMPRESSION snappy',
+    ]);
+    if (!written || written.stats.numRecords === 0) return null;
+    return await table.stageDataFile(tmp, { stats: written.stats });
   } finally {
     await rm(tmp, { force: true });
   }
