@@ -5,13 +5,14 @@ import {
   CommitConflictError,
   TableNotFoundError,
   checkWritable,
+  removeAction,
   type AddFile,
   type DeltaTable,
 } from '../lake/index.js';
 import { EngineError } from './errors.js';
 import { commitOrDiscard } from './lake-dml.js';
 import { computeStats } from './lake-tables.js';
-import { removeAction, statsRows } from './lake-rewrite.js';
+import { statsRows } from './lake-rewrite.js';
 import { quoteLiteral, type Connection } from './session.js';
 
 /**

@@ -3,6 +3,7 @@ import {
   LakeError,
   TableNotFoundError,
   checkWritable,
+  removeAction,
   type Action,
   type AddFile,
   type DeltaTable,
@@ -11,14 +12,7 @@ import {
 import { filesMatchingKeys, filesMatchingPredicate } from './data-skipping.js';
 import { EngineError } from './errors.js';
 import { describe } from './lake-tables.js';
-import {
-  FILE_COLUMN,
-  ROW_COLUMN,
-  filesSelect,
-  removeAction,
-  stageRelation,
-  statsRows,
-} from './lake-rewrite.js';
+import { FILE_COLUMN, ROW_COLUMN, filesSelect, stageRelation, statsRows } from './lake-rewrite.js';
 import { quoteIdent, type Connection } from './session.js';
 
 /**

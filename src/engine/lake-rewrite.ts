@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Action, AddFile, DeltaTable, DeltaType, Snapshot } from '../lake/index.js';
+import type { AddFile, DeltaTable, DeltaType, Snapshot } from '../lake/index.js';
 import { deltaToDuckType } from './delta-types.js';
 import { EngineError } from './errors.js';
 import { copyWithStats } from './file-stats.js';
@@ -186,22 +186,6 @@ export async function stageRelation(
     }
     return out;
   }
-}
-
-/** The remove action for an active file (extended metadata, as Spark writes it). */
-export function removeAction(file: AddFile, dataChange: boolean, now: number): Action {
-  return {
-    remove: {
-      path: file.path,
-      deletionTimestamp: now,
-      dataChange,
-      extendedFileMetadata: true,
-      partitionValues: file.partitionValues,
-      size: file.size,
-      ...(file.stats === undefined ? {} : { stats: file.stats }),
-      ...(file.tags === undefined ? {} : { tags: file.tags }),
-    },
-  };
 }
 
 /** numRecords from an add's stats, or undefined when the writer recorded none. */

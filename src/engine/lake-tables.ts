@@ -271,9 +271,7 @@ export async function defineLakeView(
   table: DeltaTable,
   snapshot: Snapshot,
 ): Promise<void> {
-  const select = await prepareSnapshotSelect(table, snapshot);
-  await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-  await conn.run(`CREATE OR REPLACE VIEW ${qualified(schema, name)} AS ${select}`);
+  await createFromSnapshot(conn, 'VIEW', schema, name, table, snapshot);
 }
 
 /** Copies a Delta snapshot into a DuckDB table (how the serving store is rebuilt from the lake). */
@@ -284,9 +282,20 @@ export async function loadLakeTable(
   table: DeltaTable,
   snapshot: Snapshot,
 ): Promise<void> {
+  await createFromSnapshot(conn, 'TABLE', schema, name, table, snapshot);
+}
+
+async function createFromSnapshot(
+  conn: Connection,
+  kind: 'VIEW' | 'TABLE',
+  schema: string,
+  name: string,
+  table: DeltaTable,
+  snapshot: Snapshot,
+): Promise<void> {
   const select = await prepareSnapshotSelect(table, snapshot);
   await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-  await conn.run(`CREATE OR REPLACE TABLE ${qualified(schema, name)} AS ${select}`);
+  await conn.run(`CREATE OR REPLACE ${kind} ${qualified(schema, name)} AS ${select}`);
 }
 
 /** The columns of a DuckDB relation, as DESCRIBE prints them. */

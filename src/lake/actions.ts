@@ -407,3 +407,19 @@ function strip<T extends object>(obj: T): T {
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+/** The remove action for an active file (extended metadata, as Spark writes it). */
+export function removeAction(file: AddFile, dataChange: boolean, now: number): Action {
+  return {
+    remove: {
+      path: file.path,
+      deletionTimestamp: now,
+      dataChange,
+      extendedFileMetadata: true,
+      partitionValues: file.partitionValues,
+      size: file.size,
+      ...(file.stats === undefined ? {} : { stats: file.stats }),
+      ...(file.tags === undefined ? {} : { tags: file.tags }),
+    },
+  };
+}

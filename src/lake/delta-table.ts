@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { Action, AddFile, FileStats, MetadataAction, ProtocolAction } from './actions.js';
-import { parseCommitFile } from './actions.js';
+import { parseCommitFile, removeAction } from './actions.js';
 import type { BackoffOptions } from './backoff.js';
 import { writeCheckpoint } from './checkpoint-writer.js';
 import type { CommitOptions } from './commit-builder.js';
@@ -286,17 +286,7 @@ export class DeltaTable {
   async overwrite(files: AddFile[], opts: WriteOptions = {}): Promise<number> {
     const snapshot = await this.existingSnapshot();
     const now = Date.now();
-    const removes: Action[] = snapshot.files.map((f) => ({
-      remove: {
-        path: f.path,
-        deletionTimestamp: now,
-        dataChange: true,
-        extendedFileMetadata: true,
-        partitionValues: f.partitionValues,
-        size: f.size,
-        ...(f.tags === undefined ? {} : { tags: f.tags }),
-      },
-    }));
+    const removes: Action[] = snapshot.files.map((f) => removeAction(f, true, now));
     return this.commit([...removes, ...files.map((add) => ({ add }))], {
       operation: 'WRITE',
       operationParameters: {
@@ -487,17 +477,7 @@ export class DeltaTable {
     const now = Date.now();
     const removes: Action[] = snapshot.files
       .filter((f) => matchesPartitionFilter(f.partitionValues, where))
-      .map((f) => ({
-        remove: {
-          path: f.path,
-          deletionTimestamp: now,
-          dataChange: true,
-          extendedFileMetadata: true,
-          partitionValues: f.partitionValues,
-          size: f.size,
-          ...(f.tags === undefined ? {} : { tags: f.tags }),
-        },
-      }));
+      .map((f) => removeAction(f, true, now));
     return this.commit([...removes, ...files.map((add) => ({ add }))], {
       operation: 'WRITE',
       operationParameters: {

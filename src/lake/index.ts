@@ -33,6 +33,7 @@ export {
 
 export {
   actionKind,
+  removeAction,
   type Action,
   type ActionKind,
   type AddCdcFile,
