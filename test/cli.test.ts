@@ -60,6 +60,13 @@ describe('freshet --help', () => {
       '--bronze-interval',
       '--publish-interval',
       '--compact-interval',
+      '--late-rate',
+      '--duplicate-rate',
+      '--malformed-rate',
+      '--clock-skew',
+      '--shuffle',
+      '--adversity',
+      '--lake',
       '--project',
       '--quiet',
     ]) {

@@ -139,6 +139,35 @@ function program(): Command {
       d.pipeline.compactIntervalMs,
     )
     .option(
+      '--late-rate <share>',
+      'share of events the simulator sends late (event time 1 min to 24 h back)',
+      number('--late-rate'),
+      0,
+    )
+    .option(
+      '--duplicate-rate <share>',
+      'share of events the simulator sends twice',
+      number('--duplicate-rate'),
+      0,
+    )
+    .option(
+      '--malformed-rate <share>',
+      'share of events the simulator corrupts (they must land in quarantine)',
+      number('--malformed-rate'),
+      0,
+    )
+    .option(
+      '--clock-skew <minutes>',
+      "each store's clock is off by up to this many minutes",
+      number('--clock-skew'),
+      0,
+    )
+    .option('--shuffle', 'deliver each simulated batch out of order')
+    .option(
+      '--adversity',
+      'all of the above at once: 2% late, 2% duplicated, 0.5% malformed, 5 min skew, shuffled',
+    )
+    .option(
       '--lake <url>',
       'keep the lake in an object store instead of <data-dir>/lake, e.g. s3://bucket/prefix (AWS settings from the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3); recorded in the data dir at its creation',
     )
@@ -161,6 +190,21 @@ function program(): Command {
           skus: o.skus,
           seed: o.seed,
           maxEvents: o.maxEvents,
+          faults: o.adversity
+            ? {
+                lateRate: 0.02,
+                duplicateRate: 0.02,
+                malformedRate: 0.005,
+                clockSkewMinutes: 5,
+                shuffle: true,
+              }
+            : {
+                lateRate: o.lateRate,
+                duplicateRate: o.duplicateRate,
+                malformedRate: o.malformedRate,
+                clockSkewMinutes: o.clockSkew,
+                shuffle: Boolean(o.shuffle),
+              },
         },
         log: { partitions: o.partitions, fsync: o.fsync },
         pipeline: {

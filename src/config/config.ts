@@ -32,6 +32,14 @@ export interface FreshetConfig {
     seed: number;
     /** Stop after this many events in total (master data included); default: run until stopped. */
     maxEvents?: number;
+    /** Real-feed faults to inject (late, duplicate, malformed events, clock skew, shuffled batches). Default: none. */
+    faults: {
+      lateRate: number;
+      duplicateRate: number;
+      malformedRate: number;
+      clockSkewMinutes: number;
+      shuffle: boolean;
+    };
   };
   log: {
     /** Partitions of each topic. Default 4. */
@@ -63,7 +71,20 @@ export function defaultConfig(): FreshetConfig {
     dataDir: './freshet-data',
     projectDir: DEFAULT_PROJECT_DIR,
     serve: { port: 8080, host: '127.0.0.1' },
-    simulator: { enabled: true, rate: 100, stores: 800, skus: 3000, seed: 42 },
+    simulator: {
+      enabled: true,
+      rate: 100,
+      stores: 800,
+      skus: 3000,
+      seed: 42,
+      faults: {
+        lateRate: 0,
+        duplicateRate: 0,
+        malformedRate: 0,
+        clockSkewMinutes: 0,
+        shuffle: false,
+      },
+    },
     log: { partitions: 4, fsync: 'always' },
     pipeline: {
       bronzeIntervalMs: 250,
@@ -133,6 +154,18 @@ export function validateConfig(c: FreshetConfig): FreshetConfig {
   check(
     int(c.pipeline.maxBatch) && c.pipeline.maxBatch >= 1,
     `--max-batch must be a positive integer, got ${c.pipeline.maxBatch}`,
+  );
+  const f = c.simulator.faults;
+  for (const [flag, v] of Object.entries({
+    '--late-rate': f.lateRate,
+    '--duplicate-rate': f.duplicateRate,
+    '--malformed-rate': f.malformedRate,
+  })) {
+    check(Number.isFinite(v) && v >= 0 && v <= 1, `${flag} must be a share from 0 to 1, got ${v}`);
+  }
+  check(
+    Number.isFinite(f.clockSkewMinutes) && f.clockSkewMinutes >= 0 && f.clockSkewMinutes <= 1440,
+    `--clock-skew must be 0 to 1440 minutes, got ${f.clockSkewMinutes}`,
   );
   const ci = c.pipeline.compactIntervalMs;
   check(

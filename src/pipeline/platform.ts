@@ -98,6 +98,7 @@ export class Platform {
             rate: config.simulator.rate,
             partitions: config.log.partitions,
             maxEvents: config.simulator.maxEvents,
+            faults: config.simulator.faults,
             onProgress: progress,
           })
         : null;

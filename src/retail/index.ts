@@ -1,7 +1,7 @@
 // The retail domain's public face: stores, catalogue, event contract, simulator and oracle.
 // Nothing else in src/ is imported here; higher parts of the house import from this file only.
 
-export { Prng, WeightedSampler, pickWeighted, zipfSampler } from './prng.js';
+export { Prng, WeightedSampler, pickWeighted, shuffle, zipfSampler } from './prng.js';
 export { formatIst, formatUtc, parseEventTs } from './ist-time.js';
 export {
   CITIES,

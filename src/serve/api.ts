@@ -81,6 +81,7 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
       errors: status.errors,
       last_error: status.lastError,
       gold_freshness_seconds: status.goldFreshnessSeconds,
+      source: platform.source?.status() ?? null,
       model_runs: models.runs,
       last_model_run_ms: models.lastRunMs === null ? null : Math.round(models.lastRunMs),
       tables,

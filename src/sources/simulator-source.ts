@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 import type { Log, LogRecord } from '../log/index.js';
 import type { Metrics } from '../observe/index.js';
 import { subjectForTopic, type SchemaRegistry } from '../registry/index.js';
-import { Simulator, TOPICS, type SimEvent } from '../retail/index.js';
+import { Prng, Simulator, TOPICS, shuffle, type SimEvent } from '../retail/index.js';
+import { applyFaults, NO_FAULTS, type FeedFaults } from './feed-faults.js';
 import type { Source, SourceStatus } from './source.js';
 
 /** Topic where events that fail validation are kept, with the reason, instead of being dropped. */
@@ -24,6 +25,8 @@ export interface SimulatorSourceOptions {
   maxEvents?: number;
   tickMs?: number;
   onError?: (err: unknown) => void;
+  /** Faults to inject, as real feeds have them (default: none). */
+  faults?: FeedFaults;
   /** Told about long steps (resuming a long stream fast-forwards the simulator). */
   onProgress?: (message: string) => void;
 }
@@ -74,7 +77,10 @@ export class SimulatorSource implements Source {
   private inflight: Batch | null = null;
   private committedSeq = 0;
 
+  private readonly faults: FeedFaults;
+
   constructor(private readonly opts: SimulatorSourceOptions) {
+    this.faults = opts.faults ?? NO_FAULTS;
     this.sim = new Simulator({ seed: opts.seed, stores: opts.stores, skus: opts.skus });
   }
 
@@ -268,9 +274,16 @@ export class SimulatorSource implements Source {
       }
       this.nextSeq = event.seq + 1;
       if (this.skip.delete(event.seq)) continue; // appended before a crash, after the last checkpoint
-      const verdict = await this.toRecord(event);
-      add(verdict.topic, verdict.record);
+      const copies = master ? [event] : applyFaults(event, this.faults, this.opts.seed);
+      for (const copy of copies) {
+        const verdict = await this.toRecord(copy);
+        add(verdict.topic, verdict.record);
+      }
       produced++;
+    }
+    if (this.faults.shuffle) {
+      const rng = new Prng(this.opts.seed, `shuffle:${this.nextSeq}`);
+      for (const list of records.values()) shuffle(rng, list);
     }
     return { records, nextSeq: this.nextSeq };
   }
