@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -13,32 +12,25 @@ import {
   tempDataDir,
   waitFor,
 } from './helpers/platform-process.js';
+import { S3_CREDENTIALS, S3_ENDPOINT, s3ServerUp } from './helpers/s3-server.js';
 
 /**
  * The whole platform with its lake on S3 (moto on loopback, started by `scripts/services start`),
  * configured the way a user would: `--lake s3://…` and the usual AWS environment variables.
  */
-const ENDPOINT = process.env.FRESHET_TEST_S3_ENDPOINT ?? 'http://127.0.0.1:9000';
 const AWS_ENV = {
-  AWS_ENDPOINT_URL_S3: ENDPOINT,
-  AWS_ACCESS_KEY_ID: 'freshet-test',
-  AWS_SECRET_ACCESS_KEY: 'freshet-test',
+  AWS_ENDPOINT_URL_S3: S3_ENDPOINT,
+  AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
   AWS_REGION: 'us-east-1',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 const run = promisify(execFile);
 
-const serverUp = await new Promise<boolean>((resolve) => {
-  const { hostname, port } = new URL(ENDPOINT);
-  const socket = net.connect({ host: hostname, port: Number(port || 80) });
-  socket.setTimeout(1000);
-  socket.once('connect', () => (socket.destroy(), resolve(true)));
-  socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  socket.once('error', () => resolve(false));
-});
+const serverUp = await s3ServerUp();
 if (!serverUp && !process.env.CI) {
   console.warn(
-    `\n*** SKIPPING the S3 lake test: no S3-compatible server at ${ENDPOINT} (scripts/services start) ***\n`,
+    `\n*** SKIPPING the S3 lake test: no S3-compatible server at ${S3_ENDPOINT} (scripts/services start) ***\n`,
   );
 }
 
@@ -64,10 +56,10 @@ describe.skipIf(!serverUp && !process.env.CI)('freshet up with its lake on S3', 
   it('runs end to end, and gold read back from S3 equals the oracle', async () => {
     const bucket = `freshet-e2e-${Date.now()}`;
     const client = new S3Client({
-      endpoint: ENDPOINT,
+      endpoint: S3_ENDPOINT,
       region: 'us-east-1',
       forcePathStyle: true,
-      credentials: { accessKeyId: 'freshet-test', secretAccessKey: 'freshet-test' },
+      credentials: S3_CREDENTIALS,
     });
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     client.destroy();

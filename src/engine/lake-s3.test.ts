@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeltaTable, S3ObjectStore } from '../lake/index.js';
 import { attachLake } from './lake-catalog.js';
 import { deltaSchemaOf, writeDataFile } from './lake-tables.js';
 import { Session } from './session.js';
+import { S3_CREDENTIALS, S3_ENDPOINT, s3ServerUp } from '../../test/helpers/s3-server.js';
 
 /**
  * DuckDB reading a Delta table that lives on S3 (moto on loopback, started by
@@ -13,21 +13,12 @@ import { Session } from './session.js';
  * DuckDB's httpfs extension is not available here.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const ENDPOINT = process.env.FRESHET_TEST_S3_ENDPOINT ?? 'http://127.0.0.1:9000';
-const CREDENTIALS = { accessKeyId: 'freshet-test', secretAccessKey: 'freshet-test' };
 const inCI = Boolean(process.env.CI);
 
-const serverUp = await new Promise<boolean>((resolve) => {
-  const { hostname, port } = new URL(ENDPOINT);
-  const socket = net.connect({ host: hostname, port: Number(port || 80) });
-  socket.setTimeout(1000);
-  socket.once('connect', () => (socket.destroy(), resolve(true)));
-  socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  socket.once('error', () => resolve(false));
-});
+const serverUp = await s3ServerUp();
 if (!serverUp && !inCI) {
   console.warn(
-    `\n*** SKIPPING the engine's S3 read test: no S3-compatible server at ${ENDPOINT} (scripts/services start) ***\n`,
+    `\n*** SKIPPING the engine's S3 read test: no S3-compatible server at ${S3_ENDPOINT} (scripts/services start) ***\n`,
   );
 }
 
@@ -37,10 +28,10 @@ describe.skipIf(!serverUp && !inCI)('lake tables on S3 in DuckDB', () => {
 
   beforeAll(async () => {
     const client = new S3Client({
-      endpoint: ENDPOINT,
+      endpoint: S3_ENDPOINT,
       region: 'us-east-1',
       forcePathStyle: true,
-      credentials: CREDENTIALS,
+      credentials: S3_CREDENTIALS,
     });
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     client.destroy();
@@ -52,10 +43,10 @@ describe.skipIf(!serverUp && !inCI)('lake tables on S3 in DuckDB', () => {
     const store = new S3ObjectStore({
       bucket,
       prefix: 'lake',
-      endpoint: ENDPOINT,
+      endpoint: S3_ENDPOINT,
       region: 'us-east-1',
       forcePathStyle: true,
-      credentials: CREDENTIALS,
+      credentials: S3_CREDENTIALS,
     });
     const c = session.connection;
     const table = await DeltaTable.open(store, 'silver/orders');

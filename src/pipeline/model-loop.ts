@@ -63,6 +63,8 @@ export class ModelLoop {
   private lastBronzeVersions = '';
   private pendingWatermark: number | null = null;
   private lastRunClock = 0;
+  /** Delta version each bronze view currently reads. */
+  private readonly viewVersions = new Map<string, number>();
 
   constructor(
     private readonly conn: Connection,
@@ -141,12 +143,15 @@ export class ModelLoop {
     return restored;
   }
 
+  /** Points each bronze view at its table's latest version; a view whose table did not change is left as it is. */
   private async refreshBronzeViews(): Promise<string> {
     const versions: string[] = [];
     for (const writer of this.bronze) {
       const snapshot = await writer.delta.snapshot();
       versions.push(`${writer.state.table}@${snapshot.version}`);
+      if (this.viewVersions.get(writer.state.table) === snapshot.version) continue;
       await defineLakeView(this.conn, 'bronze', writer.state.table, writer.delta, snapshot);
+      this.viewVersions.set(writer.state.table, snapshot.version);
     }
     return versions.join(',');
   }

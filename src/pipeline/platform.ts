@@ -70,6 +70,8 @@ export class Platform {
     readonly models: ModelLoop,
     readonly runner: ModelRunner,
     readonly source: Source | null,
+    /** The bronze writers' DuckDB connection, closed with the platform. */
+    private readonly bronzeConn: Connection,
   ) {}
 
   /** Opens (or creates) a data dir and rebuilds the serving tables from its lake. */
@@ -138,6 +140,7 @@ export class Platform {
         models,
         runner,
         source,
+        bronzeConn,
       );
     } catch (err) {
       await log.close().catch(() => undefined);
@@ -237,6 +240,7 @@ export class Platform {
     } finally {
       await this.log.close();
       this.maintenanceConn?.close();
+      this.bronzeConn.close();
       this.session.close();
       this.state = 'stopped';
     }

@@ -40,9 +40,14 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
   const storeRows = async (): Promise<Row[]> => {
     const run = platform.models.state.runs;
     if (storesCache?.run !== run) {
+      // Before the first model run there is no store_status yet: that is "no stores", not an
+      // error. Any other failure reaches the client as one.
+      const [exists] = await conn.rows(
+        "SELECT 1 AS yes FROM information_schema.tables WHERE table_schema = 'gold' AND table_name = 'store_status'",
+      );
       storesCache = {
         run,
-        rows: await conn.rows(`SELECT * FROM ${STORE_STATUS} ORDER BY store_id`).catch(() => []),
+        rows: exists ? await conn.rows(`SELECT * FROM ${STORE_STATUS} ORDER BY store_id`) : [],
       };
     }
     return storesCache.rows;

@@ -320,7 +320,14 @@ export class SimulatorSource implements Source {
     while (this.running) await this.running;
     // A batch still in flight after the last tick failed stays unacknowledged; the log tail scan
     // on the next start finds whatever part of it landed.
-    if (this.state !== 'idle' && !this.inflight) await this.saveCheckpoint().catch(() => undefined);
+    // Saving is an optimisation here (the next start would find the same by scanning the log
+    // tail), so a failure is reported, not thrown.
+    if (this.state !== 'idle' && !this.inflight) {
+      await this.saveCheckpoint().catch((err) => {
+        this.lastError = err instanceof Error ? err.message : String(err);
+        this.opts.onError?.(err);
+      });
+    }
   }
 
   status(): SourceStatus {
