@@ -29,6 +29,11 @@ export interface SessionOptions {
   threads?: number;
   /** Memory limit such as '4GB'; default: DuckDB's (80% of RAM). */
   memoryLimit?: string;
+  /**
+   * A database file (as dbt-duckdb's `path`), for `freshet models` run outside the platform.
+   * The platform itself always uses memory (invariant 1).
+   */
+  path?: string;
 }
 
 /**
@@ -47,7 +52,7 @@ export class Session {
     const config: Record<string, string> = {};
     if (opts.threads) config.threads = String(opts.threads);
     if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
-    const instance = await DuckDBInstance.create(':memory:', config);
+    const instance = await DuckDBInstance.create(opts.path ?? ':memory:', config);
     const conn = await Connection.open(instance);
     // Parquet footers are read again and again by the 1 s model loop; caching them avoids re-reading
     // every file's metadata on every run.
@@ -68,6 +73,12 @@ export class Session {
 
 /** A DuckDB connection with Freshet's conventions: errors carry the SQL, results are plain JSON. */
 export class Connection {
+  /**
+   * Milliseconds spent inside DuckDB by this connection's statements, so that callers (the model
+   * runner, benchmarks) can tell their own overhead from the database's work.
+   */
+  execMs = 0;
+
   private constructor(readonly raw: DuckDBConnection) {}
 
   static async open(instance: DuckDBInstance): Promise<Connection> {
@@ -77,16 +88,21 @@ export class Connection {
   }
 
   async run(sql: string, params?: DuckDBValue[]): Promise<void> {
+    const started = performance.now();
     try {
       await this.raw.run(sql, params);
     } catch (err) {
       throw new QueryError(errorMessage(err), sql, err);
+    } finally {
+      this.execMs += performance.now() - started;
     }
   }
 
   async query(sql: string, params?: DuckDBValue[]): Promise<QueryResult> {
+    const started = performance.now();
     try {
       const reader = await this.raw.runAndReadAll(sql, params);
+      this.execMs += performance.now() - started;
       const names = reader.columnNames();
       const types = reader.columnTypes().map((t) => t.toString());
       const out: Row[] = [];
@@ -98,6 +114,7 @@ export class Connection {
       }
       return { columns: names.map((name, i) => ({ name, type: types[i]! })), rows: out };
     } catch (err) {
+      this.execMs += performance.now() - started;
       throw new QueryError(errorMessage(err), sql, err);
     }
   }
