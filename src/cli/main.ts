@@ -7,6 +7,7 @@ import { sql } from './sql.js';
 import { up } from './up.js';
 import { readRunInfo } from './run-file.js';
 import { lakeCommand } from './lake.js';
+import { modelsCommand } from './models.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -48,8 +49,11 @@ function fail(err: unknown): never {
       `freshet: ${e.message}\n(unexpected; run again with FRESHET_DEBUG=1 for details)\n`,
     );
   }
-  process.exit(1);
+  // A project that cannot be read or compiled is a usage error (2, as dbt); a run that failed is 1.
+  process.exit(USAGE_ERRORS.has(e.name) ? 2 : 1);
 }
+
+const USAGE_ERRORS = new Set(['ProjectError', 'CompileError', 'ModelsUsageError']);
 
 function program(): Command {
   const d = defaultConfig();
@@ -291,6 +295,7 @@ function program(): Command {
 
   // Positional options: `-V, --version` belongs to `freshet` itself, so `lake read --version N` is free.
   root.enablePositionalOptions().addCommand(lakeCommand(d.dataDir));
+  root.addCommand(modelsCommand());
 
   return root;
 }

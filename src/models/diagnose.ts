@@ -1,0 +1,82 @@
+import { describe, type Connection } from '../engine/index.js';
+import type { ParsedModel } from './compile.js';
+
+/*
+ * Turns DuckDB's terse errors into sentences that name the model's mistake. The one that matters
+ * most: an incremental filter that reads a column from {{ this }} which the model never produces
+ * (the case study's `max(last_event)`): the full build works, the first incremental run fails, and
+ * the database only says "WHERE clause cannot contain aggregates" or "column not found".
+ */
+
+const SQL_WORDS = new Set(
+  `select from where and or not in is null as on join left right inner outer full cross using group by
+  order having limit offset union all distinct case when then else end with exists between like ilike
+  true false interval cast over partition asc desc nulls first last filter within qualify window
+  current_date current_timestamp now date timestamp timestamptz varchar integer bigint double
+  decimal boolean text values into insert update delete set coalesce count sum min max avg any
+  some lateral natural semi anti try_cast extract epoch day hour minute second month year week`
+    .split(/\s+/)
+    .filter(Boolean),
+);
+
+function identifiers(sql: string): Set<string> {
+  const stripped = sql
+    .replace(/'(?:[^']|'')*'/g, ' ')
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/\/\*[\s\S]*?\*\//g, ' ');
+  const out = new Set<string>();
+  for (const m of stripped.matchAll(/"((?:[^"]|"")+)"|\b([A-Za-z_][A-Za-z0-9_]*)\b/g)) {
+    const word = (m[1] ?? m[2]!).replaceAll('""', '"');
+    if (!SQL_WORDS.has(word.toLowerCase())) out.add(word);
+  }
+  return out;
+}
+
+/**
+ * When an incremental run fails, finds the columns its `is_incremental()` part reads from
+ * {{ this }} that the table does not have. Returns a sentence, or null when that is not the cause.
+ */
+export async function diagnoseIncremental(
+  conn: Connection,
+  model: ParsedModel,
+  incrementalSql: string,
+  fullSql: string,
+  dbMessage: string,
+): Promise<string | null> {
+  const onlyIncremental = [...identifiers(incrementalSql)].filter(
+    (w) => !identifiers(fullSql).has(w),
+  );
+  if (onlyIncremental.length === 0) return null;
+  let columns: string[];
+  try {
+    columns = (await describe(conn, model.relation.toString())).map((c) => c.name);
+  } catch {
+    return null;
+  }
+  const known = new Set(columns.map((c) => c.toLowerCase()));
+  const relationParts = new Set([model.relation.schema, model.relation.identifier]);
+  const missing = onlyIncremental.filter(
+    (w) => !known.has(w.toLowerCase()) && !relationParts.has(w) && !/^\d/.test(w),
+  );
+  const named = missing.filter((w) => dbMessage.includes(`"${w}"`) || dbMessage.includes(w));
+  const culprits = named.length > 0 ? named : /aggregate/i.test(dbMessage) ? missing : [];
+  if (culprits.length === 0) return null;
+  const list = culprits.map((c) => `'${c}'`).join(', ');
+  return (
+    `its incremental filter reads ${list} from {{ this }} (${model.relation.toString()}), ` +
+    `but that table has no such column — on an incremental run {{ this }} is the model's own ` +
+    `previous output, whose columns are: ${columns.join(', ')}. Read a column the model ` +
+    `produces (or add it to the model's select), then run with --full-refresh`
+  );
+}
+
+/** A hint for DuckDB messages that do not say what to do. */
+export function hintFor(message: string): string | null {
+  if (/WHERE clause cannot contain aggregates/i.test(message))
+    return 'an aggregate such as max() belongs in a subquery: where x > (select max(y) from …)';
+  if (/Table with name .* does not exist/i.test(message))
+    return 'the relation is missing: run the models and seeds it depends on first (freshet models build), or check the source declaration';
+  if (/Conversion Error/i.test(message))
+    return 'a value could not be converted to the column type; check casts and the seed column_types';
+  return null;
+}
