@@ -81,7 +81,17 @@ function configObject(config: Record<string, unknown>, collect: boolean): unknow
   const fn = (...args: unknown[]) => {
     if (collect) {
       const { positional, kwargs } = splitKwargs(args);
-      Object.assign(config, (positional[0] as object | undefined) ?? {}, kwargs);
+      const given = { ...((positional[0] as object | undefined) ?? {}), ...kwargs } as Record<
+        string,
+        unknown
+      >;
+      // dbt adds tags from every level (project, schema file, config()) instead of replacing them.
+      if (given.tags !== undefined) {
+        const more = Array.isArray(given.tags) ? given.tags : [given.tags];
+        const have = Array.isArray(config.tags) ? config.tags : config.tags ? [config.tags] : [];
+        given.tags = [...new Set([...have, ...more])];
+      }
+      Object.assign(config, given);
     }
     return '';
   };

@@ -35,6 +35,8 @@ function identifiers(sql: string): Set<string> {
 /**
  * When an incremental run fails, finds the columns its `is_incremental()` part reads from
  * {{ this }} that the table does not have. Returns a sentence, or null when that is not the cause.
+ * The incremental part is the lines the incremental SQL has and the full build's does not; within
+ * it, the columns read are those of `select … from {{ this }}` (else every identifier there).
  */
 export async function diagnoseIncremental(
   conn: Connection,
@@ -43,27 +45,46 @@ export async function diagnoseIncremental(
   fullSql: string,
   dbMessage: string,
 ): Promise<string | null> {
-  const onlyIncremental = [...identifiers(incrementalSql)].filter(
-    (w) => !identifiers(fullSql).has(w),
-  );
-  if (onlyIncremental.length === 0) return null;
+  const fullLines = new Map<string, number>();
+  for (const l of fullSql.split('\n')) fullLines.set(l.trim(), (fullLines.get(l.trim()) ?? 0) + 1);
+  const added: string[] = [];
+  for (const l of incrementalSql.split('\n')) {
+    const n = fullLines.get(l.trim()) ?? 0;
+    if (n > 0) fullLines.set(l.trim(), n - 1);
+    else added.push(l);
+  }
+  const text = added.join('\n');
+  if (!text.trim()) return null;
+  const self = model.relation.toString();
+  const escaped = self.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const readsFromThis = [
+    ...text.matchAll(new RegExp(`select\\s+([\\s\\S]*?)\\s+from\\s+${escaped}`, 'gi')),
+  ];
+  const candidates = new Set<string>();
+  for (const m of readsFromThis.length > 0 ? readsFromThis.map((r) => r[1]!) : [text])
+    for (const w of identifiers(m)) candidates.add(w);
   let columns: string[];
   try {
-    columns = (await describe(conn, model.relation.toString())).map((c) => c.name);
+    columns = (await describe(conn, self)).map((c) => c.name);
   } catch {
     return null;
   }
   const known = new Set(columns.map((c) => c.toLowerCase()));
   const relationParts = new Set([model.relation.schema, model.relation.identifier]);
-  const missing = onlyIncremental.filter(
+  const missing = [...candidates].filter(
     (w) => !known.has(w.toLowerCase()) && !relationParts.has(w) && !/^\d/.test(w),
   );
-  const named = missing.filter((w) => dbMessage.includes(`"${w}"`) || dbMessage.includes(w));
-  const culprits = named.length > 0 ? named : /aggregate/i.test(dbMessage) ? missing : [];
+  const named = missing.filter((w) => dbMessage.includes(w));
+  const culprits =
+    named.length > 0
+      ? named
+      : readsFromThis.length > 0 || /aggregate/i.test(dbMessage)
+        ? missing
+        : [];
   if (culprits.length === 0) return null;
   const list = culprits.map((c) => `'${c}'`).join(', ');
   return (
-    `its incremental filter reads ${list} from {{ this }} (${model.relation.toString()}), ` +
+    `its incremental filter reads ${list} from {{ this }} (${self}), ` +
     `but that table has no such column — on an incremental run {{ this }} is the model's own ` +
     `previous output, whose columns are: ${columns.join(', ')}. Read a column the model ` +
     `produces (or add it to the model's select), then run with --full-refresh`

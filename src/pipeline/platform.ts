@@ -3,7 +3,7 @@ import type { FreshetConfig } from '../config/index.js';
 import { compactTable, Session, type Connection } from '../engine/index.js';
 import type { ObjectStore } from '../lake/index.js';
 import { EmbeddedLog, type Log } from '../log/index.js';
-import { ModelRunner } from '../models/index.js';
+import { DEFAULT_TARGET, ModelRunner } from '../models/index.js';
 import { Metrics } from '../observe/index.js';
 import { EmbeddedRegistry, type SchemaRegistry } from '../registry/index.js';
 import { TOPICS } from '../retail/index.js';
@@ -82,7 +82,8 @@ export class Platform {
     const progress = opts.onProgress ?? (() => undefined);
     const dataDir = await prepareDataDir(config.dataDir, { create: true, lake: config.lakeUrl });
     const metrics = new Metrics();
-    const runner = await ModelRunner.open(config.projectDir);
+    // The platform's own target (in-memory DuckDB), whatever profiles.yml a user keeps for dbt.
+    const runner = await ModelRunner.open(config.projectDir, { target: DEFAULT_TARGET });
     const log = await EmbeddedLog.open(join(dataDir, LOG_DIR), { fsync: config.log.fsync });
     try {
       const registry = await EmbeddedRegistry.open(join(dataDir, REGISTRY_DIR));
