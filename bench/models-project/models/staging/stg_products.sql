@@ -1,0 +1,2 @@
+select sku, category, brand
+from {{ source('shop', 'products') }}

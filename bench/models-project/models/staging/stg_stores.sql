@@ -1,0 +1,2 @@
+select store_id, city, region, format
+from {{ source('shop', 'stores') }}
