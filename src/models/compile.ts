@@ -441,6 +441,27 @@ export class Compiler {
     );
   }
 
+  /** A model's pre-hook / post-hook statements, rendered in the model's context. */
+  hooks(name: string, when: 'pre' | 'post'): string[] {
+    const model = this.parsed.get(name)!;
+    const raw = model.config[`${when}-hook`] ?? model.config[`${when}_hook`];
+    if (!raw) return [];
+    const list = (Array.isArray(raw) ? raw : [raw]).map((h) =>
+      typeof h === 'object' && h !== null ? String((h as { sql?: unknown }).sql ?? '') : String(h),
+    );
+    return list
+      .map((h) =>
+        this.jinja.render(
+          h,
+          this.runScope(`${model.node.path} (${when}-hook)`, new Map(), {
+            config: configObject(model.config, false),
+            this: model.relation,
+          }),
+        ),
+      )
+      .filter((h) => h.trim() !== '');
+  }
+
   /** A test's query: the rows that break its rule. */
   compileTest(test: ParsedTest): string {
     const ctes = new Map<string, string>();

@@ -99,6 +99,36 @@ describe('the case study inventory model', () => {
   });
 });
 
+describe('compile checks against {{ this }}', () => {
+  it('stops a filter that would silently bind a missing column to the outer query', async () => {
+    const runner = await project({
+      'dbt_project.yml': 'name: p\n',
+      // Without the check, last_seen in the subquery binds to the outer source column: a
+      // correlated subquery that runs and filters wrongly.
+      'models/m.sql':
+        "{{ config(materialized='incremental') }}\nselect id, ts as last_seen from (values (1, 10)) t(id, ts)\n{% if is_incremental() %} where ts > (select max(ts) from {{ this }}){% endif %}",
+    });
+    await runner.run(conn);
+    await expect(runner.run(conn)).rejects.toThrow(
+      /reads 'ts' from \{\{ this \}\} \("main"."m"\).*columns are: id, last_seen/,
+    );
+  });
+
+  it('runs pre- and post-hooks in the model’s context', async () => {
+    await conn.run('CREATE TABLE audit (what VARCHAR)');
+    const runner = await project({
+      'dbt_project.yml': 'name: p\n',
+      'models/m.sql':
+        "{{ config(materialized='table', pre_hook=\"insert into audit values ('before')\", post_hook=[\"insert into audit select 'after ' || count(*) from {{ this }}\"]) }}\nselect 1 as x",
+    });
+    await runner.run(conn);
+    expect(await conn.rows('SELECT what FROM audit')).toEqual([
+      { what: 'before' },
+      { what: 'after 1' },
+    ]);
+  });
+});
+
 describe('data tests', () => {
   const files = {
     'dbt_project.yml': 'name: shop\n',

@@ -19,17 +19,74 @@ const SQL_WORDS = new Set(
     .filter(Boolean),
 );
 
+/**
+ * The column names a SQL fragment reads: identifiers that are not keywords, function names
+ * (followed by a parenthesis), aliases (after AS) or qualifiers (before a dot).
+ */
 function identifiers(sql: string): Set<string> {
   const stripped = sql
     .replace(/'(?:[^']|'')*'/g, ' ')
     .replace(/--[^\n]*/g, ' ')
     .replace(/\/\*[\s\S]*?\*\//g, ' ');
   const out = new Set<string>();
-  for (const m of stripped.matchAll(/"((?:[^"]|"")+)"|\b([A-Za-z_][A-Za-z0-9_]*)\b/g)) {
+  const token = /"((?:[^"]|"")+)"|\b([A-Za-z_][A-Za-z0-9_]*)\b/g;
+  let previous = '';
+  for (const m of stripped.matchAll(token)) {
     const word = (m[1] ?? m[2]!).replaceAll('""', '"');
-    if (!SQL_WORDS.has(word.toLowerCase())) out.add(word);
+    const after = stripped.slice(m.index + m[0].length);
+    const isFunction = m[2] !== undefined && /^\s*\(/.test(after);
+    const isQualifier = /^\s*\./.test(after);
+    const isAlias = previous === 'as';
+    previous = word.toLowerCase();
+    if (isFunction || isQualifier || isAlias || SQL_WORDS.has(word.toLowerCase())) continue;
+    out.add(word);
   }
   return out;
+}
+
+/** The select lists of `select … from {{ this }}` in a query, where it reads its own output. */
+function selectsFromThis(sql: string, self: string): string[] {
+  const escaped = self.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return [
+    ...sql.matchAll(
+      new RegExp(
+        `select\\s+((?:(?!\\bselect\\b|\\bfrom\\b)[\\s\\S])*?)\\s+from\\s+${escaped}`,
+        'gi',
+      ),
+    ),
+  ].map((m) => m[1]!);
+}
+
+function thisColumnsMessage(self: string, culprits: string[], columns: string[]): string {
+  const list = culprits.map((c) => `'${c}'`).join(', ');
+  return (
+    `its incremental filter reads ${list} from {{ this }} (${self}), ` +
+    `but that table has no such column — on an incremental run {{ this }} is the model's own ` +
+    `previous output, whose columns are: ${columns.join(', ')}. Read a column the model ` +
+    `produces (or add it to the model's select), then run with --full-refresh`
+  );
+}
+
+/**
+ * The compile check before an incremental run: every column a `select … from {{ this }}` reads
+ * must be one the table has. Otherwise DuckDB may bind the name to a column of the outer query
+ * (a correlated subquery that silently filters wrong) or fail with a message about something else.
+ */
+export async function checkThisColumns(
+  conn: Connection,
+  model: ParsedModel,
+  incrementalSql: string,
+): Promise<string | null> {
+  const self = model.relation.toString();
+  const lists = selectsFromThis(incrementalSql, self);
+  if (lists.length === 0) return null;
+  const columns = (await describe(conn, self)).map((c) => c.name);
+  const known = new Set(columns.map((c) => c.toLowerCase()));
+  const missing = new Set<string>();
+  for (const list of lists)
+    for (const w of identifiers(list))
+      if (!known.has(w.toLowerCase()) && !/^\d/.test(w)) missing.add(w);
+  return missing.size === 0 ? null : thisColumnsMessage(self, [...missing], columns);
 }
 
 /**
@@ -56,12 +113,9 @@ export async function diagnoseIncremental(
   const text = added.join('\n');
   if (!text.trim()) return null;
   const self = model.relation.toString();
-  const escaped = self.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const readsFromThis = [
-    ...text.matchAll(new RegExp(`select\\s+([\\s\\S]*?)\\s+from\\s+${escaped}`, 'gi')),
-  ];
+  const lists = selectsFromThis(text, self);
   const candidates = new Set<string>();
-  for (const m of readsFromThis.length > 0 ? readsFromThis.map((r) => r[1]!) : [text])
+  for (const m of lists.length > 0 ? lists : [text])
     for (const w of identifiers(m)) candidates.add(w);
   let columns: string[];
   try {
@@ -76,19 +130,8 @@ export async function diagnoseIncremental(
   );
   const named = missing.filter((w) => dbMessage.includes(w));
   const culprits =
-    named.length > 0
-      ? named
-      : readsFromThis.length > 0 || /aggregate/i.test(dbMessage)
-        ? missing
-        : [];
-  if (culprits.length === 0) return null;
-  const list = culprits.map((c) => `'${c}'`).join(', ');
-  return (
-    `its incremental filter reads ${list} from {{ this }} (${self}), ` +
-    `but that table has no such column — on an incremental run {{ this }} is the model's own ` +
-    `previous output, whose columns are: ${columns.join(', ')}. Read a column the model ` +
-    `produces (or add it to the model's select), then run with --full-refresh`
-  );
+    named.length > 0 ? named : lists.length > 0 || /aggregate/i.test(dbMessage) ? missing : [];
+  return culprits.length === 0 ? null : thisColumnsMessage(self, culprits, columns);
 }
 
 /** A hint for DuckDB messages that do not say what to do. */

@@ -13,6 +13,8 @@ export interface MaterializeContext {
   compile: (isIncremental: boolean) => string;
   /** Called with a temporary relation holding exactly the rows an incremental run appended. */
   onAppend?: (model: ParsedModel, newRows: string) => Promise<void>;
+  /** Called with an incremental run's SQL before it runs (compile checks against the target). */
+  beforeIncremental?: (sql: string) => Promise<void>;
 }
 
 export interface MaterializeResult {
@@ -224,6 +226,7 @@ export async function materialize(ctx: MaterializeContext): Promise<MaterializeR
     );
   }
   const sql = ctx.compile(true);
+  await ctx.beforeIncremental?.(sql);
   const newRows = quoteIdent(`__freshet_new_${identifier}`);
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${newRows} AS ${sql}`);
   try {

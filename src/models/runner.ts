@@ -1,7 +1,7 @@
 import { QueryError, quoteIdent, quoteLiteral, type Connection } from '../engine/index.js';
 import { Compiler, type ParsedModel, type ParsedTest } from './compile.js';
 import { topologicalOrder } from './dag.js';
-import { diagnoseIncremental, hintFor } from './diagnose.js';
+import { checkThisColumns, diagnoseIncremental, hintFor } from './diagnose.js';
 import { ModelError, ModelRunError } from './errors.js';
 import { ProjectGraph, type GraphNode } from './graph.js';
 import { materialize, type MaterializeAction } from './materialize.js';
@@ -76,6 +76,8 @@ function seedType(duckType: string): string {
 export class ModelRunner {
   readonly order: string[];
   readonly graph: ProjectGraph;
+  /** Incremental SQL already checked against its target (the loop checks each version once). */
+  private readonly checkedIncremental = new Set<string>();
 
   private constructor(
     readonly project: Project,
@@ -155,6 +157,7 @@ export class ModelRunner {
     let incremental = false;
     try {
       await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(model.relation.schema)}`);
+      for (const hook of this.compiler.hooks(name, 'pre')) await conn.run((compiled = hook));
       const { action, sql } = await materialize({
         conn,
         model,
@@ -164,7 +167,20 @@ export class ModelRunner {
           return (compiled = this.compiler.compile(name, { isIncremental }));
         },
         onAppend: opts.onAppend,
+        beforeIncremental: async (sql) => {
+          const key = `${name}\0${sql}`;
+          if (this.checkedIncremental.has(key)) return;
+          const problem = await checkThisColumns(conn, model, sql);
+          if (problem)
+            throw new ModelRunError(
+              `model ${name} (${model.node.path}) cannot run incrementally: ${problem}`,
+              name,
+              sql,
+            );
+          this.checkedIncremental.add(key);
+        },
       });
+      for (const hook of this.compiler.hooks(name, 'post')) await conn.run((compiled = hook));
       return {
         name,
         relation: model.relation.toString(),
