@@ -1,4 +1,4 @@
 -- append with a unique_key and no incremental filter: every run adds every source row.
 {{ config(materialized='incremental', incremental_strategy='append', unique_key='id') }}
 
-select * from {{ source('raw', 'seed') }}
+select * from {{ ref(var('seed_name', 'base')) }}
