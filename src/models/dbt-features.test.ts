@@ -393,12 +393,22 @@ select {{ names | join(' + ') | lower }} as total,
   '{{ config.get('materialized') }}' as mat,
   {{ var('scoped') }} as scoped,
   {{ dbt.date_trunc('day', "timestamp '2026-01-02 10:00'") }} as day,
-  '{{ "a,b".split(",") | length }}' as parts
+  '{{ "a,b".split(",") | length }}' as parts,
+  '{{ [{'n': 'x'}, {'n': 'y'}] | map(attribute='n') | join('') }}{{ ['a', 'a'] | unique | length }}' as mapped,
+  '{{ 'yes' if none is none and [1] is sequence and {'a': 1} is mapping else 'no' }}' as tested
 from {{ ref('p', 'base') }}`,
     });
     await runner.run(conn);
     const [row] = await conn.rows('select * from main.m');
-    expect(row).toMatchObject({ total: 3, greeting: 'hi', mat: 'table', scoped: 7, parts: '2' });
+    expect(row).toMatchObject({
+      total: 3,
+      greeting: 'hi',
+      mat: 'table',
+      scoped: 7,
+      parts: '2',
+      mapped: 'xy1',
+      tested: 'yes',
+    });
     expect(String(row!.day)).toContain('2026-01-02');
   });
 

@@ -188,9 +188,61 @@ export class JinjaEnv {
 
   constructor(private readonly opts: JinjaOptions) {
     this.env.addExtension('do', new DoExtension());
+    this.installFiltersAndTests();
     this.installContext();
     for (const [name, text] of Object.entries(CROSS_DB_MACROS)) this.loadMacros(text, name, true);
     for (const file of opts.macroFiles) this.loadMacros(testBlocksAsMacros(file.text), file.path);
+  }
+
+  /** Jinja filters and tests dbt projects use that nunjucks lacks (map, unique, as_*, is none, …). */
+  private installFiltersAndTests(): void {
+    const env = this.env;
+    const filters = (env as unknown as { filters: Record<string, (...a: unknown[]) => unknown> })
+      .filters;
+    env.addFilter('map', (items: unknown, ...args: unknown[]) => {
+      const list = Array.isArray(items) ? items : [...((items as Iterable<unknown>) ?? [])];
+      const { positional, kwargs } = splitKwargs(args);
+      if (kwargs.attribute !== undefined) {
+        const path = String(kwargs.attribute).split('.');
+        return list.map((x) =>
+          path.reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], x),
+        );
+      }
+      const name = String(positional[0]);
+      const filter = filters[name];
+      if (!filter) throw new CompileError(`${this.scope.where}: map() names no filter '${name}'`);
+      return list.map((x) => filter(x, ...positional.slice(1)));
+    });
+    env.addFilter('unique', (items: unknown[]) => [...new Set(items)]);
+    env.addFilter('tojson', (v: unknown) => JSON.stringify(v));
+    env.addFilter('as_text', (v: unknown) => (v === null || v === undefined ? '' : String(v)));
+    env.addFilter('as_bool', (v: unknown) =>
+      typeof v === 'string' ? ['true', '1', 'yes'].includes(v.trim().toLowerCase()) : Boolean(v),
+    );
+    env.addFilter('as_number', (v: unknown) => Number(v));
+    env.addFilter('as_native', (v: unknown) => {
+      if (typeof v !== 'string') return v;
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        return v;
+      }
+    });
+    const tests: Record<string, (v: unknown, ...a: unknown[]) => boolean> = {
+      none: (v) => v === null || v === undefined,
+      sequence: (v) => Array.isArray(v) || typeof v === 'string',
+      mapping: (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
+      boolean: (v) => typeof v === 'boolean',
+      integer: (v) => Number.isInteger(v),
+      float: (v) => typeof v === 'number' && !Number.isInteger(v),
+      true: (v) => v === true,
+      false: (v) => v === false,
+      in: (v, list) => Array.isArray(list) && list.includes(v),
+    };
+    const withTests = env as unknown as {
+      addTest(n: string, f: (v: unknown, ...a: unknown[]) => boolean): void;
+    };
+    for (const [name, fn] of Object.entries(tests)) withTests.addTest(name, fn);
   }
 
   private installContext(): void {
