@@ -82,6 +82,29 @@ export function checkPeers(suite: string, opts: { jaffleShop?: boolean } = {}): 
   };
 }
 
+export interface UtilsFixtures {
+  versions: Record<string, string | null>;
+  /** BaseUtils' macros: file → text */
+  macros: Record<string, string>;
+  classes: {
+    module: string;
+    class: string;
+    models: Record<string, string>;
+    seeds: Record<string, string>;
+    project_config_update: unknown;
+  }[];
+}
+
+/** dbt-tests-adapter's cross-database macro tests (dbt_fixtures.py --utils). */
+export function utilsFixtures(): UtilsFixtures {
+  const py = spawnSync('python3', [FIXTURES_PY, '--utils'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  if (py.status !== 0) throw new Error(`dbt_fixtures.py --utils: ${py.stderr || String(py.error)}`);
+  return JSON.parse(py.stdout) as UtilsFixtures;
+}
+
 /** A module-level string of dbt-tests-adapter, e.g. fixture(f, 'incremental.fixtures', '_MODELS__A'). */
 export function fixture(f: DbtFixtures, module: string, name: string): string {
   const text = f.modules[module]?.[name];

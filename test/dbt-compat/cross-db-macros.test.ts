@@ -1,0 +1,168 @@
+// dbt's cross-database macro tests (dbt-tests-adapter utils/): dateadd, datediff, date_trunc,
+// last_day, split_part, listagg, hash, safe_cast, cast, concat, … each a model calling the macro
+// beside the expected value and an assert_equal test, all in one project built once by dbt and
+// once by freshet: every node gets the status dbt gives it, every view/table the same rows.
+// Left out: current_timestamp's tests (their rows are the time of the run). Four nodes error in
+// dbt itself on DuckDB with these base fixtures (test_date: to_date; test_date_spine;
+// test_get_intervals_between; seed data_equals), and one test fails (mixed_null_compare): freshet
+// must give the same statuses there too.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  PROJECTS,
+  checkPeers,
+  compareDatabases,
+  describeStep,
+  makeProject,
+  runTool,
+  statuses,
+  tempRoot,
+  utilsFixtures,
+  type StepOutcome,
+} from './helpers.js';
+
+const peers = checkPeers('dbt-compat/cross-db-macros.test.ts');
+const TIME_DEPENDENT = new Set(['test_current_timestamp', 'test_timestamps']);
+const DB = 'compat.duckdb';
+/** A properties file of dbt's fixtures that documents a model that does not exist
+ * (test_powers_of_two; the model is test_get_powers_of_two): dbt warns and goes on. */
+const ORPHAN_PATCH = 'models/test_get_powers_of_two/test_get_powers_of_two.yml';
+
+interface UtilsClass {
+  module: string;
+  class: string;
+  /** generated files: this class's models (in a folder per test module, names that several
+   * classes share prefixed with the module) and seeds */
+  files: Record<string, string>;
+  models: string[];
+  seeds: string[];
+}
+
+/** Every class of dbt-tests-adapter's utils tests but the time-dependent ones, and the macros. */
+function utilsProject(): { macros: Record<string, string>; classes: UtilsClass[] } {
+  const u = utilsFixtures();
+  const macros: Record<string, string> = {};
+  for (const [name, text] of Object.entries(u.macros)) macros[`macros/${name}`] = text;
+  const count = new Map<string, number>();
+  for (const c of u.classes)
+    for (const name of Object.keys(c.models)) count.set(name, (count.get(name) ?? 0) + 1);
+  const classes: UtilsClass[] = [];
+  for (const c of u.classes) {
+    if (TIME_DEPENDENT.has(c.module) || !Object.keys(c.models).length) continue;
+    const cfg = c.project_config_update as { seeds?: unknown } | null;
+    if (cfg && c.class !== 'TestDateAdd')
+      throw new Error(`${c.class} has project config this project lacks: ${JSON.stringify(cfg)}`);
+    const out: UtilsClass = { module: c.module, class: c.class, files: {}, models: [], seeds: [] };
+    for (const [name, text] of Object.entries(c.models)) {
+      const unique = count.get(name)! > 1 ? `${c.module}__${name}` : name;
+      out.files[`models/${c.module}/${unique}`] = text;
+      if (unique.endsWith('.sql')) out.models.push(unique.slice(0, -4));
+    }
+    for (const [name, text] of Object.entries(c.seeds)) {
+      out.files[`seeds/${name}`] = text;
+      out.seeds.push(name.replace(/\.csv$/, ''));
+    }
+    classes.push(out);
+  }
+  return { macros, classes };
+}
+
+/** dbt's statuses for the nodes of one class: its models, its seeds, the tests on its models. */
+function classStatuses(all: Record<string, string>, c: UtilsClass): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(all).filter(([id]) => {
+      const [kind, , name = ''] = id.split('.');
+      if (kind === 'model') return c.models.includes(name);
+      if (kind === 'seed') return c.seeds.includes(name);
+      return kind === 'test' && c.models.some((m) => name.includes(`_${m}_`));
+    }),
+  );
+}
+
+const project = peers.skip ? { macros: {}, classes: [] } : utilsProject();
+
+describe.skipIf(peers.skip)("dbt's cross-database macros: freshet agrees with dbt", () => {
+  let cleanup: (() => Promise<void>) | undefined;
+  let dir: { root: string; dbt: string; freshet: string; freshetOrphan: string };
+  let dbt: Promise<StepOutcome>;
+  let freshet: Promise<StepOutcome>;
+
+  beforeAll(async () => {
+    peers.assertPresent();
+    const t = await tempRoot('macros');
+    cleanup = t.cleanup;
+    const files: Record<string, string> = { ...project.macros };
+    for (const c of project.classes) Object.assign(files, c.files);
+    const src = join(PROJECTS, 'cross_db_macros');
+    const { [ORPHAN_PATCH]: orphan, ...withoutOrphan } = files;
+    if (orphan === undefined) throw new Error(`dbt-tests-adapter has no ${ORPHAN_PATCH} any more`);
+    dir = {
+      root: t.root,
+      dbt: await makeProject(src, join(t.root, 'dbt'), files),
+      // without the orphan properties file, so that the macros are compared whatever freshet
+      // makes of it (checked on its own below)
+      freshet: await makeProject(src, join(t.root, 'freshet'), withoutOrphan),
+      freshetOrphan: await makeProject(src, join(t.root, 'freshet-orphan'), files),
+    };
+    dbt = runTool('dbt', dir.dbt, ['build']);
+    freshet = runTool('freshet', dir.freshet, ['build']);
+    dbt.catch(() => {});
+    freshet.catch(() => {});
+  });
+  afterAll(async () => {
+    await Promise.allSettled([dbt, freshet]);
+    await cleanup?.();
+  });
+
+  it('dbt build: 5 errors and 1 failure of its own on DuckDB, the rest pass', async () => {
+    const d = await dbt;
+    expect(d.code, describeStep(d)).toBe(1);
+    const bad = Object.entries(statuses(d.results)).filter(
+      ([, st]) => st !== 'success' && st !== 'pass' && st !== 'skipped',
+    );
+    expect(bad).toEqual([
+      ['model.test.test_date', 'error'],
+      ['model.test.test_date_spine', 'error'],
+      ['model.test.test_get_intervals_between', 'error'],
+      ['seed.test.data_equals', 'error'],
+      ['test.test.assert_equal_test_mixed_null_compare_actual__expected', 'fail'],
+    ]);
+  });
+
+  it('a properties file documenting a missing model only warns, as in dbt', async () => {
+    const f = await runTool('freshet', dir.freshetOrphan, ['ls']);
+    expect(f.code, describeStep(f)).toBe(0);
+  });
+
+  it('freshet gives every seed, model and test the status dbt gives it', async () => {
+    const [d, f] = await Promise.all([dbt, freshet]);
+    expect(f.results, describeStep(f)).not.toBeNull();
+    expect(statuses(f.results)).toEqual(statuses(d.results));
+    expect(f.code, describeStep(f)).toBe(d.code);
+  });
+
+  it("every view and table holds dbt's rows", async () => {
+    const diffs = await compareDatabases(join(dir.dbt, DB), join(dir.freshet, DB));
+    expect(diffs, diffs.join('\n')).toEqual([]);
+  });
+
+  // One project per class, so that what breaks one macro cannot hide the others.
+  it.each(project.classes.map((c) => [`${c.module} (${c.class})`, c] as const))(
+    '%s on its own: statuses and rows as in dbt',
+    async (_name, c) => {
+      const d = await dbt;
+      const own = await makeProject(join(PROJECTS, 'cross_db_macros'), join(dir.root, c.class), {
+        ...project.macros,
+        ...Object.fromEntries(Object.entries(c.files).filter(([f]) => f !== ORPHAN_PATCH)),
+      });
+      const f = await runTool('freshet', own, ['build']);
+      expect(f.results, describeStep(f)).not.toBeNull();
+      expect
+        .soft(statuses(f.results), describeStep(f))
+        .toEqual(classStatuses(statuses(d.results), c));
+      const relations = [...c.models, ...c.seeds].map((n) => `main.${n}`);
+      const diffs = await compareDatabases(join(dir.dbt, DB), join(own, DB), undefined, relations);
+      expect(diffs, diffs.join('\n')).toEqual([]);
+    },
+  );
+});
