@@ -79,7 +79,7 @@ function classStatuses(all: Record<string, string>, c: UtilsClass): Record<strin
   );
 }
 
-const project = peers.skip ? { macros: {}, classes: [] } : utilsProject();
+const project = peers.missing.length ? { macros: {}, classes: [] } : utilsProject();
 
 describe.skipIf(peers.skip)("dbt's cross-database macros: freshet agrees with dbt", () => {
   let cleanup: (() => Promise<void>) | undefined;
