@@ -1,21 +1,69 @@
-// The embedded schema registry: Confluent's data model (subjects, versions, global ids) kept in
-// one file in the data directory, with JSON Schema validation of values.
+// The embedded schema registry: Confluent's data model (subjects, versions, global ids, soft
+// and permanent deletes, compatibility levels) kept in one file in the data directory, with
+// JSON Schema (ajv) and Avro (avsc) validation of values.
 
 import { mkdir } from 'node:fs/promises';
 import type { ValidateFunction } from 'ajv';
-import { avroSchemaProblem } from './avro-schema.js';
-import { InvalidSchemaError, InvalidSubjectError, RegistryStoreError } from './errors.js';
+import { parseAvroSchema, AvroSchemaProblem, validateAvro, type AvroType } from './avro-schema.js';
+import { checkCompatibility, parseCompatibilityLevel } from './compatibility.js';
+import {
+  IncompatibleSchemaError,
+  InvalidSchemaError,
+  InvalidSubjectError,
+  InvalidVersionError,
+  RegistryStoreError,
+  SchemaNotFoundError,
+  SubjectNotFoundError,
+  SubjectNotSoftDeletedError,
+  SubjectSoftDeletedError,
+  VersionNotFoundError,
+  VersionNotSoftDeletedError,
+  VersionSoftDeletedError,
+} from './errors.js';
 import { compileJsonSchema, JsonSchemaProblem, validateJson } from './json-schema.js';
-import type {
-  RegisteredSchema,
-  SchemaRegistry,
-  SchemaType,
-  ValidationResult,
+import {
+  DEFAULT_COMPATIBILITY,
+  type CompatibilityLevel,
+  type CompatibilityResult,
+  type ListOptions,
+  type RegisteredSchema,
+  type SchemaInput,
+  type SchemaRegistry,
+  type SchemaType,
+  type ValidationResult,
 } from './schema-registry.js';
-import { SchemaStore } from './schema-store.js';
+import { SchemaStore, type RegistryState, type StoredSchema } from './schema-store.js';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const MAX_VERSION = 2 ** 31 - 1;
+
+type Validator = { type: 'JSON'; fn: ValidateFunction } | { type: 'AVRO'; avro: AvroType };
+
+function publicView(e: StoredSchema): RegisteredSchema {
+  return {
+    subject: e.subject,
+    version: e.version,
+    id: e.id,
+    schemaType: e.schemaType,
+    schema: e.schema,
+  };
+}
+
+/** Checks a version argument: a positive 32-bit integer, "latest", or -1 (Confluent's latest). */
+export function parseVersion(version: unknown): number | 'latest' {
+  if (version === 'latest' || version === -1 || version === '-1') return 'latest';
+  const n = typeof version === 'number' ? version : Number(version);
+  if (
+    (typeof version === 'number' || (typeof version === 'string' && /^\d+$/.test(version))) &&
+    Number.isInteger(n) &&
+    n >= 1 &&
+    n <= MAX_VERSION
+  ) {
+    return n;
+  }
+  throw new InvalidVersionError(String(version));
+}
 
 /**
  * A schema registry in a local directory (`<dir>/schemas.json`).
@@ -27,17 +75,16 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
  * if (!result.ok) quarantine(event, result.errors);
  */
 export class EmbeddedRegistry implements SchemaRegistry {
-  /** Every registration, in order: what the file holds. */
-  private entries: RegisteredSchema[] = [];
-  private readonly bySubject = new Map<string, RegisteredSchema[]>();
+  private state: RegistryState = { schemas: [], subjectCompatibility: {}, nextId: 1 };
+  /** Subject → its registrations (soft-deleted included), oldest first. */
+  private bySubject = new Map<string, StoredSchema[]>();
   /** The first registration of each id (an id shared by subjects names the first one). */
-  private readonly byId = new Map<number, RegisteredSchema>();
+  private byId = new Map<number, StoredSchema>();
   /** `<schemaType> <canonical schema>` → id: the same schema always gets the same id. */
-  private readonly idBySchema = new Map<string, number>();
+  private idBySchema = new Map<string, number>();
   /** Compiled once per id, on first use. */
-  private readonly validators = new Map<number, ValidateFunction>();
-  private nextId = 1;
-  /** Registrations run one at a time, so ids, versions and file writes never interleave. */
+  private readonly validators = new Map<number, Validator>();
+  /** Changes run one at a time, so ids, versions and file writes never interleave. */
   private writes: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly store: SchemaStore) {}
@@ -50,39 +97,175 @@ export class EmbeddedRegistry implements SchemaRegistry {
       throw new RegistryStoreError(dir, 'Creating the directory', { retriable: true, cause: err });
     }
     const registry = new EmbeddedRegistry(new SchemaStore(dir));
-    for (const entry of await registry.store.load()) registry.index(entry);
+    registry.install(await registry.store.load());
     return registry;
   }
 
-  register(
+  register(subject: string, input: SchemaInput): Promise<RegisteredSchema> {
+    return this.change(() => this.registerNow(subject, input));
+  }
+
+  async lookup(
     subject: string,
-    input: { schemaType: SchemaType; schema: string },
+    input: SchemaInput,
+    opts: ListOptions = {},
   ): Promise<RegisteredSchema> {
-    const result = this.writes.then(() => this.registerNow(subject, input));
-    this.writes = result.catch(() => undefined);
-    return result;
+    const entries = this.visible(subject, opts.deleted);
+    if (entries.length === 0) throw new SubjectNotFoundError(subject);
+    const { canonical } = checkSchema(subject, input.schemaType, input.schema);
+    const found = entries.find((e) => e.schemaType === input.schemaType && e.schema === canonical);
+    if (!found) throw new SchemaNotFoundError('Schema not found');
+    return publicView(found);
   }
 
   async latest(subject: string): Promise<RegisteredSchema | null> {
-    const versions = this.bySubject.get(subject);
-    return versions ? { ...versions[versions.length - 1]! } : null;
+    const latest = this.visible(subject).at(-1);
+    return latest ? publicView(latest) : null;
+  }
+
+  async getVersion(
+    subject: string,
+    version: number | 'latest',
+    opts: ListOptions = {},
+  ): Promise<RegisteredSchema> {
+    const v = parseVersion(version);
+    const entries = this.visible(subject, opts.deleted);
+    if (entries.length === 0) throw new SubjectNotFoundError(subject);
+    const found = v === 'latest' ? entries.at(-1) : entries.find((e) => e.version === v);
+    if (!found) throw new VersionNotFoundError(subject, v);
+    return publicView(found);
   }
 
   async getById(id: number): Promise<RegisteredSchema | null> {
     const entry = this.byId.get(id);
-    return entry ? { ...entry } : null;
+    return entry ? publicView(entry) : null;
   }
 
-  async subjects(): Promise<string[]> {
-    return [...this.bySubject.keys()].sort();
+  async subjectVersionsForId(
+    id: number,
+    opts: ListOptions = {},
+  ): Promise<Array<{ subject: string; version: number }>> {
+    return this.state.schemas
+      .filter((e) => e.id === id && (opts.deleted || !e.deleted))
+      .map((e) => ({ subject: e.subject, version: e.version }));
   }
 
-  async versions(subject: string): Promise<number[]> {
-    return (this.bySubject.get(subject) ?? []).map((e) => e.version);
+  async subjects(opts: ListOptions = {}): Promise<string[]> {
+    return [...this.bySubject.keys()]
+      .filter((s) => this.visible(s, opts.deleted).length > 0)
+      .sort();
+  }
+
+  async versions(subject: string, opts: ListOptions = {}): Promise<number[]> {
+    return this.visible(subject, opts.deleted).map((e) => e.version);
+  }
+
+  deleteVersion(
+    subject: string,
+    version: number | 'latest',
+    opts: { permanent?: boolean } = {},
+  ): Promise<number> {
+    return this.change(async () => {
+      const v = parseVersion(version);
+      const permanent = opts.permanent ?? false;
+      const all = this.bySubject.get(subject) ?? [];
+      const visible = this.visible(subject, permanent);
+      if (visible.length === 0) throw new SubjectNotFoundError(subject);
+      const target = v === 'latest' ? visible.at(-1) : all.find((e) => e.version === v);
+      if (!target) throw new VersionNotFoundError(subject, v);
+      if (permanent && !target.deleted) {
+        throw new VersionNotSoftDeletedError(subject, target.version);
+      }
+      if (!permanent && target.deleted) throw new VersionSoftDeletedError(subject, target.version);
+      const schemas = permanent
+        ? this.state.schemas.filter((e) => e !== target)
+        : this.state.schemas.map((e) => (e === target ? { ...e, deleted: true } : e));
+      await this.commit({ ...this.state, schemas });
+      return target.version;
+    });
+  }
+
+  deleteSubject(subject: string, opts: { permanent?: boolean } = {}): Promise<number[]> {
+    return this.change(async () => {
+      const all = this.bySubject.get(subject) ?? [];
+      if (all.length === 0) throw new SubjectNotFoundError(subject);
+      const live = all.filter((e) => !e.deleted);
+      if (opts.permanent) {
+        if (live.length > 0) throw new SubjectNotSoftDeletedError(subject);
+        const { [subject]: _, ...subjectCompatibility } = this.state.subjectCompatibility;
+        await this.commit({
+          ...this.state,
+          schemas: this.state.schemas.filter((e) => e.subject !== subject),
+          subjectCompatibility,
+        });
+        return all.map((e) => e.version);
+      }
+      if (live.length === 0) throw new SubjectSoftDeletedError(subject);
+      await this.commit({
+        ...this.state,
+        schemas: this.state.schemas.map((e) =>
+          e.subject === subject && !e.deleted ? { ...e, deleted: true } : e,
+        ),
+      });
+      return live.map((e) => e.version);
+    });
+  }
+
+  async getCompatibility(subject?: string): Promise<CompatibilityLevel | null> {
+    if (subject === undefined) return this.state.compatibility ?? DEFAULT_COMPATIBILITY;
+    return this.state.subjectCompatibility[subject] ?? null;
+  }
+
+  setCompatibility(level: CompatibilityLevel, subject?: string): Promise<CompatibilityLevel> {
+    return this.change(async () => {
+      const checked = parseCompatibilityLevel(level);
+      if (subject !== undefined) checkSubject(subject);
+      await this.commit(
+        subject === undefined
+          ? { ...this.state, compatibility: checked }
+          : {
+              ...this.state,
+              subjectCompatibility: { ...this.state.subjectCompatibility, [subject]: checked },
+            },
+      );
+      return checked;
+    });
+  }
+
+  deleteCompatibility(subject: string): Promise<CompatibilityLevel> {
+    return this.change(async () => {
+      const { [subject]: old, ...subjectCompatibility } = this.state.subjectCompatibility;
+      if (old === undefined) {
+        if (this.visible(subject).length === 0) throw new SubjectNotFoundError(subject);
+        return this.state.compatibility ?? DEFAULT_COMPATIBILITY;
+      }
+      await this.commit({ ...this.state, subjectCompatibility });
+      return old;
+    });
+  }
+
+  async testCompatibility(
+    subject: string,
+    input: SchemaInput,
+    version?: number | 'latest',
+  ): Promise<CompatibilityResult> {
+    const { canonical } = checkSchema(subject, input.schemaType, input.schema);
+    const candidate = { schemaType: input.schemaType, schema: canonical };
+    const level = this.levelOf(subject);
+    const live = this.visible(subject);
+    let messages: string[];
+    if (version === undefined || parseVersion(version) === 'latest') {
+      messages = checkCompatibility(level, candidate, live);
+    } else {
+      const one = await this.getVersion(subject, version);
+      const single = level.replace('_TRANSITIVE', '') as CompatibilityLevel;
+      messages = checkCompatibility(single, candidate, [one]);
+    }
+    return { compatible: messages.length === 0, messages };
   }
 
   async validate(subject: string, value: unknown): Promise<ValidationResult> {
-    const latest = this.bySubject.get(subject)?.at(-1);
+    const latest = this.visible(subject).at(-1);
     if (!latest) {
       return {
         ok: false,
@@ -92,97 +275,138 @@ export class EmbeddedRegistry implements SchemaRegistry {
         ],
       };
     }
-    if (latest.schemaType === 'AVRO') {
-      // Not implemented yet: Avro values are validated once issue 5 adds Avro decoding. Until
-      // then every Avro-governed value is reported invalid rather than silently passed.
-      return {
-        ok: false,
-        schemaId: latest.id,
-        errors: ['Avro validation not implemented yet; use a JSON Schema for this subject for now'],
-      };
-    }
-    const errors = validateJson(this.validatorFor(latest), value);
+    const validator = this.validatorFor(latest);
+    const errors =
+      validator.type === 'JSON'
+        ? validateJson(validator.fn, value)
+        : validateAvro(validator.avro, value);
     return errors.length === 0
       ? { ok: true, schemaId: latest.id }
       : { ok: false, schemaId: latest.id, errors };
   }
 
-  private async registerNow(
-    subject: string,
-    input: { schemaType: SchemaType; schema: string },
-  ): Promise<RegisteredSchema> {
-    if (typeof subject !== 'string' || subject.length === 0 || CONTROL_CHARS.test(subject)) {
-      throw new InvalidSubjectError(subject);
-    }
+  /** The level that governs `subject`: its own, else the global one. */
+  private levelOf(subject: string): CompatibilityLevel {
+    return (
+      this.state.subjectCompatibility[subject] ?? this.state.compatibility ?? DEFAULT_COMPATIBILITY
+    );
+  }
+
+  /** The subject's live versions, or all of them with `deleted`. */
+  private visible(subject: string, deleted = false): StoredSchema[] {
+    const all = this.bySubject.get(subject) ?? [];
+    return deleted ? all : all.filter((e) => !e.deleted);
+  }
+
+  private change<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.writes.then(fn);
+    this.writes = result.catch(() => undefined);
+    return result;
+  }
+
+  private async registerNow(subject: string, input: SchemaInput): Promise<RegisteredSchema> {
+    checkSubject(subject);
     const { schemaType } = input;
     const { canonical, validator } = checkSchema(subject, schemaType, input.schema);
-    const versions = this.bySubject.get(subject) ?? [];
-    const existing = versions.find((e) => e.schemaType === schemaType && e.schema === canonical);
-    if (existing) return { ...existing };
+    const all = this.bySubject.get(subject) ?? [];
+    const live = all.filter((e) => !e.deleted);
+    const existing = live.find((e) => e.schemaType === schemaType && e.schema === canonical);
+    if (existing) return publicView(existing);
 
-    const entry: RegisteredSchema = {
+    const messages = checkCompatibility(
+      this.levelOf(subject),
+      { schemaType, schema: canonical },
+      live,
+    );
+    if (messages.length > 0) throw new IncompatibleSchemaError(subject, messages);
+
+    const knownId = this.idBySchema.get(`${schemaType} ${canonical}`);
+    const entry: StoredSchema = {
       subject,
-      version: (versions.at(-1)?.version ?? 0) + 1,
-      id: this.idBySchema.get(`${schemaType} ${canonical}`) ?? this.nextId,
+      version: all.reduce((max, e) => Math.max(max, e.version), 0) + 1,
+      id: knownId ?? this.state.nextId,
       schemaType,
       schema: canonical,
     };
     // Durable first, visible second: a failed write leaves the registry as it was.
-    await this.store.save([...this.entries, entry]);
-    this.index(entry);
-    if (validator && !this.validators.has(entry.id)) this.validators.set(entry.id, validator);
-    return { ...entry };
+    await this.commit({
+      ...this.state,
+      schemas: [...this.state.schemas, entry],
+      nextId: knownId === undefined ? this.state.nextId + 1 : this.state.nextId,
+    });
+    if (!this.validators.has(entry.id)) this.validators.set(entry.id, validator);
+    return publicView(entry);
   }
 
-  private index(entry: RegisteredSchema): void {
-    this.entries.push(entry);
-    const versions = this.bySubject.get(entry.subject);
-    if (versions) versions.push(entry);
-    else this.bySubject.set(entry.subject, [entry]);
-    if (!this.byId.has(entry.id)) this.byId.set(entry.id, entry);
-    this.idBySchema.set(`${entry.schemaType} ${entry.schema}`, entry.id);
-    this.nextId = Math.max(this.nextId, entry.id + 1);
+  private async commit(state: RegistryState): Promise<void> {
+    await this.store.save(state);
+    this.install(state);
   }
 
-  private validatorFor(entry: RegisteredSchema): ValidateFunction {
+  private install(state: RegistryState): void {
+    this.state = state;
+    this.bySubject = new Map();
+    this.byId = new Map();
+    this.idBySchema = new Map();
+    for (const entry of state.schemas) {
+      const versions = this.bySubject.get(entry.subject);
+      if (versions) versions.push(entry);
+      else this.bySubject.set(entry.subject, [entry]);
+      if (!this.byId.has(entry.id)) this.byId.set(entry.id, entry);
+      this.idBySchema.set(`${entry.schemaType} ${entry.schema}`, entry.id);
+    }
+    for (const versions of this.bySubject.values()) versions.sort((a, b) => a.version - b.version);
+    for (const id of this.validators.keys()) if (!this.byId.has(id)) this.validators.delete(id);
+  }
+
+  private validatorFor(entry: RegisteredSchema): Validator {
     let validator = this.validators.get(entry.id);
     if (!validator) {
-      // Registered schemas compiled when they were registered; a failure here means the file
-      // was edited by hand.
-      validator = compileJsonSchema(entry.schema);
+      // Registered schemas were checked when they were registered; a failure here means the
+      // file was edited by hand.
+      validator = checkSchema(entry.subject, entry.schemaType, entry.schema).validator;
       this.validators.set(entry.id, validator);
     }
     return validator;
   }
 }
 
+function checkSubject(subject: string): void {
+  if (typeof subject !== 'string' || subject.length === 0 || CONTROL_CHARS.test(subject)) {
+    throw new InvalidSubjectError(subject);
+  }
+}
+
 /**
  * Checks a schema for its type and returns its canonical text (JSON without insignificant
- * whitespace, keys in their order, as Confluent compares schemas) and, for JSON Schema, the
- * compiled validator.
+ * whitespace, keys in their order, as Confluent compares schemas) and its compiled validator.
  */
-function checkSchema(
+export function checkSchema(
   subject: string,
   schemaType: SchemaType,
   text: string,
-): { canonical: string; validator: ValidateFunction | null } {
+): { canonical: string; validator: Validator } {
   if (typeof text !== 'string')
     throw new InvalidSchemaError(subject, 'the schema must be a string');
   switch (schemaType) {
     case 'JSON':
       try {
-        const validator = compileJsonSchema(text);
-        return { canonical: JSON.stringify(JSON.parse(text)), validator };
+        const fn = compileJsonSchema(text);
+        return { canonical: JSON.stringify(JSON.parse(text)), validator: { type: 'JSON', fn } };
       } catch (err) {
         if (err instanceof JsonSchemaProblem)
           throw new InvalidSchemaError(subject, err.message, err);
         throw err;
       }
-    case 'AVRO': {
-      const problem = avroSchemaProblem(text);
-      if (problem) throw new InvalidSchemaError(subject, problem);
-      return { canonical: JSON.stringify(JSON.parse(text)), validator: null };
-    }
+    case 'AVRO':
+      try {
+        const avro = parseAvroSchema(text);
+        return { canonical: JSON.stringify(JSON.parse(text)), validator: { type: 'AVRO', avro } };
+      } catch (err) {
+        if (err instanceof AvroSchemaProblem)
+          throw new InvalidSchemaError(subject, err.message, err);
+        throw err;
+      }
     default:
       throw new InvalidSchemaError(
         subject,

@@ -1,19 +1,42 @@
-// The embedded registry's file, `<dir>/schemas.json`: every registration in order, the same
-// facts Confluent keeps in its _schemas topic. It is small and rewritten whole on each
-// registration — to a temporary file, synced, then renamed over the old one — so a crash
-// leaves the old registry or the new one, never half of it.
+// The embedded registry's file, `<dir>/schemas.json`: every registration in order (soft-deleted
+// ones marked), the compatibility levels and the next id — the same facts Confluent keeps in
+// its _schemas topic. It is small and rewritten whole on each change — to a temporary file,
+// synced, then renamed over the old one — so a crash leaves the old registry or the new one,
+// never half of it. Format 1 (registrations only) is still read.
 
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RegistryStoreError } from './errors.js';
-import type { RegisteredSchema } from './schema-registry.js';
+import {
+  COMPATIBILITY_LEVELS,
+  type CompatibilityLevel,
+  type RegisteredSchema,
+} from './schema-registry.js';
 
 export const SCHEMAS_FILE = 'schemas.json';
-const FORMAT = 1;
+const FORMAT = 2;
+
+export interface StoredSchema extends RegisteredSchema {
+  /** Soft-deleted: hidden from lists and lookups, its id still resolves. */
+  deleted?: boolean;
+}
+
+export interface RegistryState {
+  schemas: StoredSchema[];
+  /** The global level; absent means Confluent's default (BACKWARD). */
+  compatibility?: CompatibilityLevel;
+  /** Subject → its own level. */
+  subjectCompatibility: Record<string, CompatibilityLevel>;
+  /** The next global id: ids are never reused, also after a permanent delete. */
+  nextId: number;
+}
 
 interface SchemasFile {
   format: number;
-  schemas: RegisteredSchema[];
+  schemas: StoredSchema[];
+  compatibility?: CompatibilityLevel;
+  subjectCompatibility?: Record<string, CompatibilityLevel>;
+  nextId?: number;
 }
 
 export class SchemaStore {
@@ -23,13 +46,15 @@ export class SchemaStore {
     this.path = join(dir, SCHEMAS_FILE);
   }
 
-  /** All registrations in the order they were made; [] for a new registry. */
-  async load(): Promise<RegisteredSchema[]> {
+  /** All registrations in the order they were made, and the levels; empty for a new registry. */
+  async load(): Promise<RegistryState> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        return { schemas: [], subjectCompatibility: {}, nextId: 1 };
+      }
       throw new RegistryStoreError(this.path, 'Reading', { retriable: true, cause: err });
     }
     let file: SchemasFile;
@@ -38,16 +63,36 @@ export class SchemaStore {
     } catch (err) {
       throw new RegistryStoreError(this.path, 'Parsing', { cause: err });
     }
-    if (file?.format !== FORMAT || !Array.isArray(file.schemas) || !file.schemas.every(isEntry)) {
+    const levels = Object.values(file?.subjectCompatibility ?? {});
+    if (
+      (file?.format !== 1 && file?.format !== FORMAT) ||
+      !Array.isArray(file.schemas) ||
+      !file.schemas.every(isEntry) ||
+      !(file.compatibility === undefined || isLevel(file.compatibility)) ||
+      !levels.every(isLevel) ||
+      !(file.nextId === undefined || Number.isInteger(file.nextId))
+    ) {
       throw new RegistryStoreError(this.path, 'Understanding', {
         cause: new Error(`unknown format ${JSON.stringify(file?.format)} or malformed entries`),
       });
     }
-    return file.schemas;
+    const maxId = file.schemas.reduce((max, e) => Math.max(max, e.id), 0);
+    return {
+      schemas: file.schemas,
+      compatibility: file.compatibility,
+      subjectCompatibility: { ...file.subjectCompatibility },
+      nextId: Math.max(file.nextId ?? 1, maxId + 1),
+    };
   }
 
-  async save(schemas: readonly RegisteredSchema[]): Promise<void> {
-    const file: SchemasFile = { format: FORMAT, schemas: [...schemas] };
+  async save(state: RegistryState): Promise<void> {
+    const file: SchemasFile = {
+      format: FORMAT,
+      schemas: state.schemas.map((e) => ({ ...e })),
+      ...(state.compatibility ? { compatibility: state.compatibility } : {}),
+      subjectCompatibility: { ...state.subjectCompatibility },
+      nextId: state.nextId,
+    };
     const tmp = `${this.path}.${process.pid}.tmp`;
     try {
       await mkdir(this.dir, { recursive: true });
@@ -73,8 +118,12 @@ export class SchemaStore {
   }
 }
 
-function isEntry(e: unknown): e is RegisteredSchema {
-  const r = e as RegisteredSchema;
+function isLevel(level: unknown): level is CompatibilityLevel {
+  return (COMPATIBILITY_LEVELS as readonly unknown[]).includes(level);
+}
+
+function isEntry(e: unknown): e is StoredSchema {
+  const r = e as StoredSchema;
   return (
     typeof r === 'object' &&
     r !== null &&
@@ -82,6 +131,7 @@ function isEntry(e: unknown): e is RegisteredSchema {
     Number.isInteger(r.version) &&
     Number.isInteger(r.id) &&
     (r.schemaType === 'JSON' || r.schemaType === 'AVRO') &&
-    typeof r.schema === 'string'
+    typeof r.schema === 'string' &&
+    (r.deleted === undefined || typeof r.deleted === 'boolean')
   );
 }
