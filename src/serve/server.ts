@@ -8,6 +8,7 @@ import { Hono } from 'hono';
 import type { Connection } from '../engine/index.js';
 import type { Platform } from '../pipeline/index.js';
 import { apiRoutes } from './api.js';
+import { registryRoutes } from './registry-api.js';
 
 const WEB_DIR = fileURLToPath(new URL('./web/', import.meta.url));
 const TYPES: Record<string, string> = {
@@ -22,10 +23,14 @@ export class ServeError extends Error {
   override name = 'ServeError';
 }
 
-/** Everything on one port: the JSON API under /api, Prometheus at /metrics, the dashboard at /. */
+/**
+ * Everything on one port: the JSON API under /api, the schema registry's Confluent REST API
+ * under /registry, Prometheus at /metrics, the dashboard at /.
+ */
 export function createApp(platform: Platform, conn: Connection): Hono {
   const app = new Hono();
   app.route('/api', apiRoutes(platform, conn));
+  app.route('/registry', registryRoutes(platform.registry));
   app.get('/metrics', async (c) => {
     const body = await platform.metrics.registry.metrics();
     return c.body(body, 200, { 'Content-Type': platform.metrics.registry.contentType });
