@@ -82,6 +82,8 @@ export class EmbeddedRegistry implements SchemaRegistry {
   private byId = new Map<number, StoredSchema>();
   /** `<schemaType> <canonical schema>` → id: the same schema always gets the same id. */
   private idBySchema = new Map<string, number>();
+  /** Subject → its latest live version: what validate() reads for every event. */
+  private latestLive = new Map<string, StoredSchema>();
   /** Compiled once per id, on first use. */
   private readonly validators = new Map<number, Validator>();
   /** Changes run one at a time, so ids, versions and file writes never interleave. */
@@ -265,7 +267,7 @@ export class EmbeddedRegistry implements SchemaRegistry {
   }
 
   async validate(subject: string, value: unknown): Promise<ValidationResult> {
-    const latest = this.visible(subject).at(-1);
+    const latest = this.latestLive.get(subject);
     if (!latest) {
       return {
         ok: false,
@@ -355,7 +357,12 @@ export class EmbeddedRegistry implements SchemaRegistry {
       if (!this.byId.has(entry.id)) this.byId.set(entry.id, entry);
       this.idBySchema.set(`${entry.schemaType} ${entry.schema}`, entry.id);
     }
-    for (const versions of this.bySubject.values()) versions.sort((a, b) => a.version - b.version);
+    this.latestLive = new Map();
+    for (const [subject, versions] of this.bySubject) {
+      versions.sort((a, b) => a.version - b.version);
+      const live = versions.filter((e) => !e.deleted).at(-1);
+      if (live) this.latestLive.set(subject, live);
+    }
     for (const id of this.validators.keys()) if (!this.byId.has(id)) this.validators.delete(id);
   }
 
