@@ -301,6 +301,11 @@ function program(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `freshet models ls | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   try {
     await program().parseAsync(argv);
   } catch (err) {

@@ -54,6 +54,18 @@ function parseVars(text: string | undefined): Record<string, unknown> {
   return vars as Record<string, unknown>;
 }
 
+/** Reads and parses the project; what dbt would warn about goes to stderr. */
+async function openRunner(opts: CommonOptions): Promise<ModelRunner> {
+  const runner = await ModelRunner.open(resolve(opts.project), {
+    profilesDir: opts.profilesDir,
+    profile: opts.profile,
+    target: opts.target,
+    vars: parseVars(opts.vars),
+  });
+  for (const w of runner.project.warnings) process.stderr.write(`freshet: warning: ${w}\n`);
+  return runner;
+}
+
 /** Everything one invocation needs: the runner, the database, where artifacts go. */
 class Invocation {
   private constructor(
@@ -67,12 +79,7 @@ class Invocation {
 
   static async open(opts: CommonOptions): Promise<Invocation> {
     const project = resolve(opts.project);
-    const runner = await ModelRunner.open(project, {
-      profilesDir: opts.profilesDir,
-      profile: opts.profile,
-      target: opts.target,
-      vars: parseVars(opts.vars),
-    });
+    const runner = await openRunner(opts);
     const targetDir = resolve(project, opts.targetPath ?? runner.project.targetPath);
     const databaseFile = opts.database
       ? resolve(opts.database)
@@ -253,12 +260,7 @@ export function modelsCommand(): Command {
     )
     .action(async (o) => {
       const opts = optionsOf(o);
-      const runner = await ModelRunner.open(resolve(opts.project), {
-        profilesDir: opts.profilesDir,
-        profile: opts.profile,
-        target: opts.target,
-        vars: parseVars(opts.vars),
-      });
+      const runner = await openRunner(opts);
       const types = (o.resourceType as ResourceType[] | undefined) ?? [
         'model',
         'seed',
@@ -294,12 +296,7 @@ export function modelsCommand(): Command {
     .option('--inline <sql>', 'compile this SQL (Jinja and ref allowed) and print it')
     .action(async (o) => {
       const opts = optionsOf(o);
-      const runner = await ModelRunner.open(resolve(opts.project), {
-        profilesDir: opts.profilesDir,
-        profile: opts.profile,
-        target: opts.target,
-        vars: parseVars(opts.vars),
-      });
+      const runner = await openRunner(opts);
       if (o.inline) {
         process.stdout.write(runner.compiler.compileInline(String(o.inline)).sql.trim() + '\n');
         return;
@@ -444,12 +441,7 @@ export function modelsCommand(): Command {
     )
     .action(async (o) => {
       const opts = optionsOf(o);
-      const runner = await ModelRunner.open(resolve(opts.project), {
-        profilesDir: opts.profilesDir,
-        profile: opts.profile,
-        target: opts.target,
-        vars: parseVars(opts.vars),
-      });
+      const runner = await openRunner(opts);
       const targetDir = resolve(opts.project, opts.targetPath ?? runner.project.targetPath);
       await writeArtifacts(runner, targetDir, null, 0, {});
       if (!opts.quiet)

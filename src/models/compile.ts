@@ -128,6 +128,13 @@ export class Compiler {
       macroFiles: project.macroFiles,
       invocationId: this.invocationId,
     });
+    // dbt renders Jinja in source properties: schema: "{{ target.schema }}", identifier: "{{ var(…) }}".
+    for (const src of project.sources.values()) {
+      for (const key of ['schema', 'identifier'] as const) {
+        if (src[key].includes('{{') || src[key].includes('{%'))
+          src[key] = this.jinja.render(src[key], this.scopeFor(src.path)).trim();
+      }
+    }
   }
 
   private lookupVar(name: string, fallback: unknown, where: string): unknown {

@@ -229,9 +229,10 @@ describe('selection', () => {
     expect(names(['tag:nightly,+c'])).toEqual(['c']);
     expect(names(['a+'], ['tag:nightly'])).toEqual(['a', 'b']);
     expect(names(['@b'])).toEqual(['a', 'b', 'c']);
-    // As in dbt, a folder is selected by its fqn (project.folder), not by its bare name.
+    // As in dbt, a folder is selected by its fqn, with or without the project's name.
     expect(names(['p.staging'])).toEqual(['a', 'b']);
-    expect(names(['staging'])).toEqual([]);
+    expect(names(['staging'])).toEqual(['a', 'b']);
+    expect(names(['marts.c'])).toEqual(['c']);
     expect(() => names(['bogus:x'])).toThrow(/unknown selector method 'bogus:'/);
   });
 });

@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import type { Compiler } from './compile.js';
 import { CompileError } from './errors.js';
 
@@ -15,6 +16,22 @@ export interface GraphNode {
   tags: string[];
   parents: string[];
   config: Record<string, unknown>;
+}
+
+/** dbt's is_selected_node: the leaf name, or each selector part equal to the fqn part (globs allowed). */
+function fqnMatches(fqn: string[], selector: string): boolean {
+  const part = (pattern: string, value: string) =>
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    ).test(value);
+  if (fqn.length > 0 && part(selector, fqn[fqn.length - 1]!)) return true;
+  const flat = fqn.flatMap((s) => s.split('.'));
+  const wanted = selector.split('.');
+  if (flat.length < wanted.length) return false;
+  return wanted.every((w, i) => part(w, flat[i]!));
 }
 
 /** The DAG of a parsed project: models, seeds, tests and sources with their edges. */
@@ -45,7 +62,7 @@ export class ProjectGraph {
         type: 'seed',
         name: seed.name,
         fqn: [pkg, seed.name],
-        path: seed.path,
+        path: relative(compiler.project.root, seed.path),
         tags: (seed.config.tags as string[] | undefined) ?? [],
         parents: [],
         config: seed.config,
@@ -157,12 +174,9 @@ export class ProjectGraph {
         case 'fqn':
         case '': {
           if (node.type === 'source') break;
-          const dotted = node.fqn.join('.');
-          hit =
-            glob(value).test(node.name) ||
-            glob(value).test(dotted) ||
-            dotted.startsWith(`${value}.`) ||
-            value === node.fqn[0];
+          // dbt's FQN method: the selector's dotted parts are a prefix of the node's fqn, with or
+          // without the package; a bare name also matches the node's own name.
+          hit = fqnMatches(node.fqn, value) || fqnMatches(node.fqn.slice(1), value);
           break;
         }
         default:

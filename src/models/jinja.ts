@@ -25,6 +25,7 @@ type Runtime = {
   makeMacro: (a: string[], k: string[], f: (...args: unknown[]) => unknown) => unknown;
   memberLookup: (obj: unknown, val: unknown) => unknown;
   makeKeywordArgs: (o: Record<string, unknown>) => Record<string, unknown>;
+  suppressValue: (val: unknown, autoescape: boolean) => unknown;
   SafeString: new (s: string) => unknown;
 };
 const runtime = (nunjucks as unknown as { runtime: Runtime }).runtime;
@@ -48,6 +49,13 @@ if (!(runtime as { __freshetPatched?: boolean }).__freshetPatched) {
       }
     };
   };
+  // Jinja prints None, True and False as Python does; nunjucks would print '', true, false.
+  const suppressValue = runtime.suppressValue.bind(runtime);
+  runtime.suppressValue = (val, autoescape) =>
+    suppressValue(
+      val === null ? 'None' : val === true ? 'True' : val === false ? 'False' : val,
+      autoescape,
+    );
   const memberLookup = runtime.memberLookup.bind(runtime);
   const STRING_METHODS: Record<string, (s: string, ...a: unknown[]) => unknown> = {
     upper: (s) => s.toUpperCase(),
@@ -162,6 +170,15 @@ const NULL_SCOPE: RenderScope = {
   where: 'macro',
 };
 
+/** Jinja (Python) allows a trailing comma in calls, lists and dicts; nunjucks does not. */
+function dropTrailingCommas(text: string): string {
+  return text.replace(
+    /(\{\{|\{%)([\s\S]*?)(\}\}|%\})/g,
+    (_, open: string, body: string, close: string) =>
+      `${open}${body.replace(/,(\s*)([)\]}])/g, '$1$2')}${close}`,
+  );
+}
+
 /** dbt's `{% test name(args) %}` is a macro named `test_name`. */
 function testBlocksAsMacros(text: string): string {
   return text
@@ -257,7 +274,7 @@ export class JinjaEnv {
       target: o.target,
       project_name: o.projectName,
       invocation_id: o.invocationId,
-      run_started_at: new Date(),
+      run_started_at: pyDate(new Date()),
       var: (name: string, fallback?: unknown) => o.vars(name, fallback, this.scope.where),
       env_var: (name: string, fallback?: unknown) => {
         const value = process.env[name];
@@ -270,7 +287,9 @@ export class JinjaEnv {
       return: (value: unknown) => {
         if (returnStack.length === 0)
           throw new CompileError(`${this.scope.where}: return() is only allowed inside a macro`);
-        returnStack[returnStack.length - 1] = value;
+        // dbt's return() ends the macro; here the macro runs on, so the first value given wins.
+        if (returnStack[returnStack.length - 1] === NO_RETURN)
+          returnStack[returnStack.length - 1] = value;
         return '';
       },
       // dbt prints log() only with --debug (or info=True); the loop must stay quiet either way.
@@ -301,7 +320,8 @@ export class JinjaEnv {
       set: (items: unknown[]) => [...new Set(items)],
       modules: {
         datetime: {
-          datetime: { now: () => new Date(), utcnow: () => new Date() },
+          datetime: { now: () => pyDate(new Date()), utcnow: () => pyDate(new Date()) },
+          date: (y: number, m: number, d: number) => pyDate(new Date(Date.UTC(y, m - 1, d)), true),
         },
         re: {
           match: (p: string, s: string) => new RegExp(`^(?:${p})`).exec(s),
@@ -316,7 +336,22 @@ export class JinjaEnv {
         get_relation: () => null,
         type: () => 'duckdb',
       },
-      api: { Relation: { create: (o2: Kwargs) => relationFromKwargs(o2) } },
+      api: {
+        Relation: { create: (o2: Kwargs) => relationFromKwargs(o2) },
+        Column: {
+          // dbt's base Column.TYPE_LABELS, which dbt-duckdb keeps.
+          translate_type: (t: string) =>
+            ({
+              STRING: 'TEXT',
+              TIMESTAMP: 'TIMESTAMP',
+              FLOAT: 'FLOAT',
+              INTEGER: 'INT',
+              BOOLEAN: 'BOOLEAN',
+            })[String(t).toUpperCase()] ?? t,
+          numeric_type: (t: string, p?: number, sc?: number) =>
+            p === undefined || p === null ? t : `${t}(${p},${sc ?? 0})`,
+        },
+      },
       run_query: () => {
         throw new CompileError(
           `${this.scope.where}: run_query() is not supported: Freshet compiles a model without a round-trip to the database`,
@@ -335,7 +370,11 @@ export class JinjaEnv {
   }
 
   private loadMacros(text: string, path: string, builtin = false): void {
-    const template = new nunjucks.Template(text, this.env, path) as nunjucks.Template & {
+    const template = new nunjucks.Template(
+      dropTrailingCommas(text),
+      this.env,
+      path,
+    ) as nunjucks.Template & {
       getExported(cb: (err: Error | null, out: Record<string, unknown>) => void): void;
     };
     let exported: Record<string, unknown> = {};
@@ -367,7 +406,7 @@ export class JinjaEnv {
   render(text: string, scope: RenderScope, extra: Record<string, unknown> = {}): string {
     let template = this.templates.get(text);
     if (!template) {
-      template = new nunjucks.Template(text, this.env, scope.where);
+      template = new nunjucks.Template(dropTrailingCommas(text), this.env, scope.where);
       this.templates.set(text, template);
     }
     const previous = this.scope;
@@ -401,6 +440,29 @@ export class JinjaEnv {
       this.scope = previous;
     }
   }
+}
+
+/** A Python date/datetime as Jinja code sees it: strftime and isoformat. */
+function pyDate(d: Date, dateOnly = false): Record<string, unknown> {
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  const parts: Record<string, string> = {
+    Y: String(d.getUTCFullYear()),
+    m: pad(d.getUTCMonth() + 1),
+    d: pad(d.getUTCDate()),
+    H: pad(d.getUTCHours()),
+    M: pad(d.getUTCMinutes()),
+    S: pad(d.getUTCSeconds()),
+    '%': '%',
+  };
+  const iso = d.toISOString();
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    strftime: (fmt: string) => fmt.replace(/%([YmdHMS%])/g, (_, k: string) => parts[k]!),
+    isoformat: () => (dateOnly ? iso.slice(0, 10) : iso.replace('Z', '')),
+    toString: () => (dateOnly ? iso.slice(0, 10) : iso.replace('T', ' ').replace('Z', '')),
+  };
 }
 
 function relationFromKwargs(kw: Kwargs): Relation {

@@ -108,6 +108,8 @@ export interface Project {
   macroFiles: MacroFile[];
   /** dbt_project.yml's target-path (default `target`), relative to the project root. */
   targetPath: string;
+  /** What dbt would warn about while parsing (the project still runs). */
+  warnings: string[];
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -371,10 +373,12 @@ export async function loadProject(root: string): Promise<Project> {
       });
     }
   }
+  // dbt only warns about properties for a model that does not exist; so does Freshet.
+  const warnings: string[] = [];
   for (const [docName, doc] of docs) {
     if (!models.has(docName))
-      throw new ProjectError(
-        `${doc.path} documents model '${docName}', but no models/**/${docName}.sql exists`,
+      warnings.push(
+        `${doc.path} documents model '${docName}', but no models/**/${docName}.sql exists; its properties are ignored`,
       );
   }
 
@@ -424,5 +428,6 @@ export async function loadProject(root: string): Promise<Project> {
     singularTests,
     macroFiles,
     targetPath: (spec['target-path'] as string | undefined) ?? 'target',
+    warnings,
   };
 }

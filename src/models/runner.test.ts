@@ -154,10 +154,10 @@ describe('compile errors', () => {
     await project({
       'dbt_project.yml': 'name: shop\n',
       'macros/m.sql': '{% macro one() %}1{% endmacro %}\n{% macro two() %}2{% endmacro %}\n',
-      'models/broken.sql': "select 1\n{{ config(materialized='table',\n) }}",
+      'models/broken.sql': "select 1\n\n{{ config(materialized='table' )) }}",
     });
     await expect(ModelRunner.open(dir)).rejects.toThrow(
-      /models\/broken\.sql: Jinja error: line 3, column \d+: unexpected token: \)/,
+      /models\/broken\.sql: Jinja error: line 3, column \d+: expected variable end/,
     );
   });
 });

@@ -54,6 +54,29 @@ export interface OpenOptions extends Omit<ProfileOptions, 'target'> {
   vars?: Record<string, unknown>;
 }
 
+/**
+ * The words agate (dbt's CSV reader) takes for NULL when it infers a seed's types. dbt-duckdb
+ * then COPYs the file, where DuckDB takes them as text and fails on a number column; Freshet
+ * loads them as the NULLs agate meant.
+ */
+const AGATE_NULLS = `[${[
+  '',
+  'na',
+  'NA',
+  'Na',
+  'n/a',
+  'N/A',
+  'none',
+  'None',
+  'NONE',
+  'null',
+  'NULL',
+  'Null',
+  '.',
+]
+  .map((w) => `'${w}'`)
+  .join(', ')}]`;
+
 /** dbt-duckdb's seed column types, from agate's inference: integer, float8, date, timestamp, … */
 function seedType(duckType: string): string {
   const t = duckType.toUpperCase();
@@ -112,9 +135,8 @@ export class ModelRunner {
     const relation = rel.toString();
     const csv = quoteLiteral(seed.path);
     const delimiter = quoteLiteral(String(seed.config.delimiter ?? ','));
-    const sniffed = await conn.rows(
-      `DESCRIBE SELECT * FROM read_csv(${csv}, header = true, delim = ${delimiter})`,
-    );
+    const read = `read_csv(${csv}, header = true, delim = ${delimiter}, nullstr = ${AGATE_NULLS})`;
+    const sniffed = await conn.rows(`DESCRIBE SELECT * FROM ${read}`);
     const overrides = (seed.config.column_types ?? {}) as Record<string, string>;
     const columns = sniffed.map((r) => {
       const col = String(r.column_name);
@@ -123,9 +145,7 @@ export class ModelRunner {
     await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(rel.schema)}`);
     await conn.run(`DROP TABLE IF EXISTS ${relation}`);
     await conn.run(`CREATE TABLE ${relation} (${columns.join(', ')})`);
-    await conn.run(
-      `COPY ${relation} FROM ${csv} (FORMAT CSV, HEADER TRUE, DELIMITER ${delimiter})`,
-    );
+    await conn.run(`INSERT INTO ${relation} SELECT * FROM ${read}`);
     const [count] = await conn.rows(`SELECT count(*)::INTEGER AS n FROM ${relation}`);
     return { relation, rows: Number(count!.n) };
   }

@@ -6,6 +6,7 @@
 // dbt itself on DuckDB with these base fixtures (test_date: to_date; test_date_spine;
 // test_get_intervals_between; seed data_equals), and one test fails (mixed_null_compare): freshet
 // must give the same statuses there too.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +15,8 @@ import {
   compareDatabases,
   describeStep,
   makeProject,
+  normalizeId,
+  snapshot,
   runTool,
   statuses,
   tempRoot,
@@ -68,15 +71,69 @@ function utilsProject(): { macros: Record<string, string>; classes: UtilsClass[]
 }
 
 /** dbt's statuses for the nodes of one class: its models, its seeds, the tests on its models. */
-function classStatuses(all: Record<string, string>, c: UtilsClass): Record<string, string> {
+/*
+ * Where Freshet differs from dbt on purpose (README, `freshet models`): the seed data_equals has
+ * the text `null` in number columns. agate, dbt's CSV reader, takes it for NULL when it infers
+ * the column types, then dbt-duckdb COPYs the file and DuckDB fails on the text; Freshet loads
+ * the NULLs agate meant, so the seed and the two models reading it succeed.
+ */
+const NULL_WORD_NODES = [
+  'seed.test.data_equals',
+  'model.test.equal_values',
+  'model.test.not_equal_values',
+];
+
+function knownDifferences(dbtStatuses: Record<string, string>): Record<string, string> {
+  const out = { ...dbtStatuses };
+  for (const id of NULL_WORD_NODES) if (id in out) out[id] = 'success';
+  // dbt runs get_intervals_between's query while compiling, so a date DuckDB cannot read fails
+  // the model; Freshet renders the expression into the model's SQL, so the same error comes
+  // when the (view) model is first queried: by its test.
+  const intervals = 'model.test.test_get_intervals_between';
+  const intervalsTest = 'test.test.assert_equal_test_get_intervals_between_intervals__expected';
+  if (out[intervals] === 'error' && out[intervalsTest] === 'skipped') {
+    out[intervals] = 'success';
+    out[intervalsTest] = 'error';
+  }
+  return out;
+}
+
+function withoutKnownDifferences(diffs: string[]): string[] {
+  return diffs.filter(
+    (d) => !/\b(data_equals|equal_values|not_equal_values|test_get_intervals_between)\b/.test(d),
+  );
+}
+
+/** dbt's statuses of one class's nodes; a test belongs to the class whose model it tests. */
+function classStatuses(
+  all: Record<string, string>,
+  c: UtilsClass,
+  testedModels: Map<string, string[]>,
+): Record<string, string> {
   return Object.fromEntries(
     Object.entries(all).filter(([id]) => {
       const [kind, , name = ''] = id.split('.');
       if (kind === 'model') return c.models.includes(name);
       if (kind === 'seed') return c.seeds.includes(name);
-      return kind === 'test' && c.models.some((m) => name.includes(`_${m}_`));
+      return kind === 'test' && (testedModels.get(id) ?? []).some((m) => c.models.includes(m));
     }),
   );
+}
+
+/** test id (without dbt's hash) → the models it depends on, from dbt's manifest. */
+async function testedModelsOf(manifestPath: string): Promise<Map<string, string[]>> {
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as {
+    nodes: Record<string, { resource_type: string; depends_on?: { nodes?: string[] } }>;
+  };
+  const out = new Map<string, string[]>();
+  for (const [id, node] of Object.entries(manifest.nodes)) {
+    if (node.resource_type !== 'test') continue;
+    const models = (node.depends_on?.nodes ?? [])
+      .filter((n) => n.startsWith('model.'))
+      .map((n) => n.split('.')[2]!);
+    out.set(normalizeId(id), models);
+  }
+  return out;
 }
 
 const project = peers.missing.length ? { macros: {}, classes: [] } : utilsProject();
@@ -137,12 +194,14 @@ describe.skipIf(peers.skip)("dbt's cross-database macros: freshet agrees with db
   it('freshet gives every seed, model and test the status dbt gives it', async () => {
     const [d, f] = await Promise.all([dbt, freshet]);
     expect(f.results, describeStep(f)).not.toBeNull();
-    expect(statuses(f.results)).toEqual(statuses(d.results));
+    expect(statuses(f.results)).toEqual(knownDifferences(statuses(d.results)));
     expect(f.code, describeStep(f)).toBe(d.code);
   });
 
   it("every view and table holds dbt's rows", async () => {
-    const diffs = await compareDatabases(join(dir.dbt, DB), join(dir.freshet, DB));
+    const diffs = withoutKnownDifferences(
+      await compareDatabases(join(dir.dbt, DB), join(dir.freshet, DB)),
+    );
     expect(diffs, diffs.join('\n')).toEqual([]);
   });
 
@@ -159,10 +218,32 @@ describe.skipIf(peers.skip)("dbt's cross-database macros: freshet agrees with db
       expect(f.results, describeStep(f)).not.toBeNull();
       expect
         .soft(statuses(f.results), describeStep(f))
-        .toEqual(classStatuses(statuses(d.results), c));
+        .toEqual(
+          knownDifferences(
+            classStatuses(
+              statuses(d.results),
+              c,
+              await testedModelsOf(join(dir.dbt, 'target/manifest.json')),
+            ),
+          ),
+        );
       const relations = [...c.models, ...c.seeds].map((n) => `main.${n}`);
-      const diffs = await compareDatabases(join(dir.dbt, DB), join(own, DB), undefined, relations);
+      const diffs = withoutKnownDifferences(
+        await compareDatabases(join(dir.dbt, DB), join(own, DB), undefined, relations),
+      );
       expect(diffs, diffs.join('\n')).toEqual([]);
+      if (c.models.includes('equal_values')) {
+        // What dbt's test means (its `expected` column), which dbt-duckdb cannot load.
+        const rows = await snapshot(join(own, DB));
+        const expected = (name: string) => {
+          const rel = rows.get(`main.${name}`);
+          const at = rel?.columns.indexOf('expected') ?? -1;
+          return (rel?.rows ?? []).map((r) => (JSON.parse(r) as unknown[])[at]);
+        };
+        expect(new Set(expected('equal_values'))).toEqual(new Set(['same']));
+        expect(new Set(expected('not_equal_values'))).toEqual(new Set(['different']));
+        expect(expected('equal_values').length + expected('not_equal_values').length).toBe(9);
+      }
     },
   );
 });

@@ -349,7 +349,15 @@ export async function snapshot(file: string): Promise<Map<string, Relation>> {
       order by 1, 2`);
     const out = new Map<string, Relation>();
     for (const [schema, name, kind] of list.rows as [string, string, 'table' | 'view'][]) {
-      const r = await q(`select * from ${ident(schema)}.${ident(name)}`);
+      // A view whose query fails (it may name a function the database lacks) is kept with its
+      // error, so the comparison reports it instead of stopping.
+      const r = await q(`select * from ${ident(schema)}.${ident(name)}`).catch((err: unknown) => ({
+        columns: [] as string[],
+        types: [] as string[],
+        rows: [
+          [`<query failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}>`],
+        ],
+      }));
       out.set(`${schema}.${name}`, {
         kind,
         columns: r.columns,
