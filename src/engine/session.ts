@@ -87,10 +87,12 @@ export class Connection {
     return new Connection(raw);
   }
 
-  async run(sql: string, params?: DuckDBValue[]): Promise<void> {
+  /** Runs a statement; returns the rows it inserted, updated or deleted (0 for others). */
+  async run(sql: string, params?: DuckDBValue[]): Promise<number> {
     const started = performance.now();
     try {
-      await this.raw.run(sql, params);
+      const result = await this.raw.run(sql, params);
+      return result.rowsChanged;
     } catch (err) {
       throw new QueryError(errorMessage(err), sql, err);
     } finally {

@@ -376,6 +376,38 @@ describe('incremental strategies', () => {
   });
 });
 
+describe('a run every second', () => {
+  it('leaves tables alone when the incremental query finds nothing, and skips models whose inputs did not change', async () => {
+    await conn.run('CREATE SCHEMA raw');
+    await conn.run('CREATE TABLE raw.events AS SELECT range AS id FROM range(5)');
+    const runner = await project({
+      'dbt_project.yml': 'name: p\n',
+      'models/sources.yml':
+        'version: 2\nsources:\n  - name: raw\n    tables:\n      - name: events\n',
+      'models/stg.sql': "select * from {{ source('raw', 'events') }}",
+      'models/loaded.sql':
+        "{{ config(materialized='incremental', unique_key='id') }}\nselect id from {{ ref('stg') }}{% if is_incremental() %} where id > (select max(id) from {{ this }}){% endif %}",
+      'models/doubled.sql':
+        "{{ config(materialized='incremental', unique_key='id') }}\nselect id, id * 2 as d from {{ ref('loaded') }}{% if is_incremental() %} where id > (select max(id) from {{ this }}){% endif %}",
+    });
+    await runner.run(conn);
+    const idle = await runner.run(conn, { skipUnchanged: true });
+    expect(idle.map((r) => [r.name, r.action, r.rows])).toEqual([
+      ['stg', 'view', undefined],
+      ['loaded', 'delete+insert', 0],
+      ['doubled', 'unchanged', 0],
+    ]);
+    await conn.run('INSERT INTO raw.events VALUES (7)');
+    const busy = await runner.run(conn, { skipUnchanged: true });
+    expect(busy.map((r) => [r.name, r.rows])).toEqual([
+      ['stg', undefined],
+      ['loaded', 1],
+      ['doubled', 1],
+    ]);
+    expect(await conn.rows('SELECT max(d) AS d FROM main.doubled')).toEqual([{ d: 14 }]);
+  });
+});
+
 describe('Jinja as dbt uses it', () => {
   it('return() from macros, do, string methods, config.get, two-argument ref, dispatch, cross-db macros', async () => {
     const runner = await project({

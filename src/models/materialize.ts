@@ -1,4 +1,5 @@
-import { describe, quoteIdent, quoteLiteral, type Connection } from '../engine/index.js';
+import { describe, quoteIdent, type Connection } from '../engine/index.js';
+import type { Column, RelationCatalog } from './catalog.js';
 import type { ParsedModel } from './compile.js';
 import { ModelError } from './errors.js';
 
@@ -15,42 +16,23 @@ export interface MaterializeContext {
   onAppend?: (model: ParsedModel, newRows: string) => Promise<void>;
   /** Called with an incremental run's SQL before it runs (compile checks against the target). */
   beforeIncremental?: (sql: string) => Promise<void>;
+  /** The runner's view of the database's relations (loaded at the start of the run). */
+  catalog: RelationCatalog;
 }
 
 export interface MaterializeResult {
   action: MaterializeAction;
   sql: string;
-  /** Rows written (inserted or updated), where DuckDB tells. */
+  /** Incremental runs: the rows the model's query produced this time (0: nothing to write). */
   rows?: number;
 }
 
-type Column = { name: string; type: string };
-
-async function relationKind(
-  conn: Connection,
-  schema: string,
-  name: string,
-): Promise<'table' | 'view' | null> {
-  const rows = await conn.rows(
-    `SELECT table_type FROM information_schema.tables WHERE table_schema = ${quoteLiteral(schema)} AND table_name = ${quoteLiteral(name)}`,
-  );
-  if (rows.length === 0) return null;
-  return rows[0]!.table_type === 'VIEW' ? 'view' : 'table';
-}
-
-export async function relationExists(
-  conn: Connection,
-  schema: string,
-  name: string,
-): Promise<boolean> {
-  return (await relationKind(conn, schema, name)) !== null;
-}
-
 /** Replaces whatever is at the relation by a view or table, as dbt does when the kind changes. */
-async function dropIfKind(conn: Connection, schema: string, name: string, kind: 'table' | 'view') {
-  const existing = await relationKind(conn, schema, name);
-  if (existing === kind)
-    await conn.run(`DROP ${kind.toUpperCase()} ${quoteIdent(schema)}.${quoteIdent(name)}`);
+async function dropIfKind(ctx: MaterializeContext, kind: 'table' | 'view') {
+  const { schema, identifier } = ctx.model.relation;
+  if (ctx.catalog.kind(schema, identifier) !== kind) return;
+  await ctx.conn.run(`DROP ${kind.toUpperCase()} ${ctx.model.relation.toString()}`);
+  ctx.catalog.changed(schema, identifier, null);
 }
 
 function keyColumns(uniqueKey: string | string[] | undefined): string[] {
@@ -72,9 +54,10 @@ async function processSchemaChanges(
   target: string,
   newRows: string,
 ): Promise<Column[]> {
-  const { conn, model } = ctx;
+  const { conn, model, catalog } = ctx;
+  const { schema, identifier } = model.relation;
   const mode = model.config.on_schema_change ?? 'ignore';
-  const existing = await describe(conn, target);
+  const existing = await catalog.columnsOf(conn, schema, identifier);
   if (mode === 'ignore') return existing;
   if (!['fail', 'append_new_columns', 'sync_all_columns'].includes(mode)) {
     throw new ModelError(
@@ -106,6 +89,7 @@ async function processSchemaChanges(
     for (const c of retyped)
       await conn.run(`ALTER TABLE ${target} ALTER COLUMN ${quoteIdent(c.name)} TYPE ${c.type}`);
   }
+  catalog.changed(schema, identifier, 'table');
   return incoming;
 }
 
@@ -184,7 +168,7 @@ function mergeSql(
 
 /** Runs one model's compiled SQL into its relation according to its materialization. */
 export async function materialize(ctx: MaterializeContext): Promise<MaterializeResult> {
-  const { conn, model } = ctx;
+  const { conn, model, catalog } = ctx;
   const { schema, identifier } = model.relation;
   const target = model.relation.toString();
   const kind = model.config.materialized;
@@ -192,14 +176,18 @@ export async function materialize(ctx: MaterializeContext): Promise<MaterializeR
 
   if (kind === 'view') {
     const sql = ctx.compile(false);
-    await dropIfKind(conn, schema, identifier, 'table');
+    // A view the runner created from this very SQL is already what the model asks for.
+    if (catalog.viewIsCurrent(schema, identifier, sql)) return { action: 'view', sql };
+    await dropIfKind(ctx, 'table');
     await conn.run(`CREATE OR REPLACE VIEW ${target} AS ${sql}`);
+    catalog.changed(schema, identifier, 'view', sql);
     return { action: 'view', sql };
   }
   if (kind === 'table') {
     const sql = ctx.compile(false);
-    await dropIfKind(conn, schema, identifier, 'view');
+    await dropIfKind(ctx, 'view');
     await conn.run(`CREATE OR REPLACE TABLE ${target} AS ${sql}`);
+    catalog.changed(schema, identifier, 'table');
     return { action: 'table', sql };
   }
   if (kind !== 'incremental') {
@@ -208,13 +196,14 @@ export async function materialize(ctx: MaterializeContext): Promise<MaterializeR
     );
   }
 
-  const existing = await relationKind(conn, schema, identifier);
+  const existing = catalog.kind(schema, identifier);
   // dbt's `full_refresh: false` config keeps a model incremental even under --full-refresh.
   const fullRefresh = ctx.fullRefresh && model.config.full_refresh !== false;
   if (existing !== 'table' || fullRefresh) {
     const sql = ctx.compile(false);
     if (existing === 'view') await conn.run(`DROP VIEW ${target}`);
     await conn.run(`CREATE OR REPLACE TABLE ${target} AS ${sql}`);
+    catalog.changed(schema, identifier, 'table');
     return { action: 'create', sql };
   }
 
@@ -231,16 +220,22 @@ export async function materialize(ctx: MaterializeContext): Promise<MaterializeR
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${newRows} AS ${sql}`);
   try {
     const dest = await processSchemaChanges(ctx, target, newRows);
-    const columns = dest.map((c) => quoteIdent(c.name)).join(', ');
-    if (strategy === 'merge' && keys.length > 0) {
-      await conn.run(mergeSql(model, target, newRows, keys, dest));
-      return { action: 'merge', sql };
-    }
+    const [count] = await conn.rows(`SELECT count(*)::BIGINT AS n FROM ${newRows}`);
+    const rows = Number(count!.n);
     const del = strategy === 'delete+insert' ? deleteInsertSql(model, target, newRows, keys) : null;
+    const action: MaterializeAction =
+      strategy === 'merge' && keys.length > 0 ? 'merge' : del ? 'delete+insert' : 'append';
+    // Nothing new: the delete would still scan the target, and the insert has nothing to add.
+    if (rows === 0) return { action, sql, rows };
+    const columns = dest.map((c) => quoteIdent(c.name)).join(', ');
+    if (action === 'merge') {
+      await conn.run(mergeSql(model, target, newRows, keys, dest));
+      return { action, sql, rows };
+    }
     if (del) await conn.run(del);
     await conn.run(`INSERT INTO ${target} (${columns}) SELECT ${columns} FROM ${newRows}`);
     if (!del && ctx.onAppend) await ctx.onAppend(model, newRows);
-    return { action: del ? 'delete+insert' : 'append', sql };
+    return { action, sql, rows };
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${newRows}`);
   }

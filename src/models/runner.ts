@@ -1,6 +1,7 @@
 import { QueryError, quoteIdent, quoteLiteral, type Connection } from '../engine/index.js';
 import { Compiler, type ParsedModel, type ParsedTest } from './compile.js';
 import { topologicalOrder } from './dag.js';
+import { RelationCatalog } from './catalog.js';
 import { checkThisColumns, diagnoseIncremental, hintFor } from './diagnose.js';
 import { ModelError, ModelRunError } from './errors.js';
 import { ProjectGraph, type GraphNode } from './graph.js';
@@ -12,8 +13,10 @@ export interface ModelRunResult {
   name: string;
   relation: string;
   materialized: string;
-  action: MaterializeAction;
+  action: MaterializeAction | 'unchanged';
   ms: number;
+  /** Incremental runs: rows the model's query produced (0: the table was left as it was). */
+  rows?: number;
 }
 
 export interface RunOptions {
@@ -22,6 +25,12 @@ export interface RunOptions {
   select?: string[];
   /** Called inside the run with the rows an incremental model appended (for publishing). */
   onAppend?: (model: ParsedModel, newRows: string) => Promise<void>;
+  /**
+   * Leave an incremental model as it is when everything it reads is a model or seed that did
+   * not change in this run (a loop's shortcut; dbt runs every model). Models that read a source
+   * always run: the runner cannot know whether a source changed.
+   */
+  skipUnchanged?: boolean;
 }
 
 export type NodeStatus = 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn';
@@ -101,6 +110,7 @@ export class ModelRunner {
   readonly graph: ProjectGraph;
   /** Incremental SQL already checked against its target (the loop checks each version once). */
   private readonly checkedIncremental = new Set<string>();
+  readonly catalog = new RelationCatalog();
 
   private constructor(
     readonly project: Project,
@@ -142,16 +152,18 @@ export class ModelRunner {
       const col = String(r.column_name);
       return `${quoteIdent(col)} ${overrides[col] ?? seedType(String(r.column_type))}`;
     });
-    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(rel.schema)}`);
+    await this.catalog.ensureSchema(conn, rel.schema);
     await conn.run(`DROP TABLE IF EXISTS ${relation}`);
     await conn.run(`CREATE TABLE ${relation} (${columns.join(', ')})`);
     await conn.run(`INSERT INTO ${relation} SELECT * FROM ${read}`);
+    this.catalog.changed(rel.schema, rel.identifier, 'table');
     const [count] = await conn.rows(`SELECT count(*)::INTEGER AS n FROM ${relation}`);
     return { relation, rows: Number(count!.n) };
   }
 
   /** Loads every seed CSV into its table (dbt seed). */
   async seed(conn: Connection): Promise<string[]> {
+    await this.catalog.load(conn);
     const loaded: string[] = [];
     for (const seed of this.project.seeds.values())
       loaded.push((await this.seedOne(conn, seed.name)).relation);
@@ -176,10 +188,12 @@ export class ModelRunner {
     let compiled = '';
     let incremental = false;
     try {
-      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(model.relation.schema)}`);
+      if (model.config.materialized !== 'ephemeral')
+        await this.catalog.ensureSchema(conn, model.relation.schema);
       for (const hook of this.compiler.hooks(name, 'pre')) await conn.run((compiled = hook));
-      const { action, sql } = await materialize({
+      const { action, sql, rows } = await materialize({
         conn,
+        catalog: this.catalog,
         model,
         fullRefresh: opts.fullRefresh ?? false,
         compile: (isIncremental) => {
@@ -208,6 +222,7 @@ export class ModelRunner {
         action,
         ms: performance.now() - started,
         sql,
+        rows,
       };
     } catch (err) {
       if (err instanceof ModelError) throw err;
@@ -229,12 +244,54 @@ export class ModelRunner {
   async run(conn: Connection, opts: RunOptions = {}): Promise<ModelRunResult[]> {
     const selected = opts.select ? new Set(opts.select) : null;
     const results: ModelRunResult[] = [];
-    for (const name of this.order) {
-      if (selected && !selected.has(name)) continue;
-      const { sql: _sql, ...result } = await this.runModel(conn, name, opts);
-      results.push(result);
+    const changed = new Set<string>();
+    try {
+      await this.catalog.load(conn);
+      for (const name of this.order) {
+        if (selected && !selected.has(name)) continue;
+        const model = this.models.get(name)!;
+        if (opts.skipUnchanged && !opts.fullRefresh && this.unchangedInputs(model, changed)) {
+          results.push({
+            name,
+            relation: model.relation.toString(),
+            materialized: model.config.materialized,
+            action: 'unchanged',
+            ms: 0,
+            rows: 0,
+          });
+          continue;
+        }
+        const { sql: _sql, ...result } = await this.runModel(conn, name, opts);
+        // Tables are rebuilt (changed); incremental models changed when their query had rows.
+        if (result.action === 'table' || result.action === 'create' || (result.rows ?? 0) > 0)
+          changed.add(name);
+        results.push(result);
+      }
+    } catch (err) {
+      // The caller's transaction rolls back what the catalog recorded; read it again next run.
+      this.catalog.clear();
+      throw err;
     }
     return results;
+  }
+
+  /** An incremental model that reads only models which did not change in this run (and seeds). */
+  private unchangedInputs(model: ParsedModel, changed: Set<string>): boolean {
+    if (model.config.materialized !== 'incremental') return false;
+    if (this.catalog.kind(model.relation.schema, model.relation.identifier) !== 'table')
+      return false;
+    return this.readsOnlyUnchanged(model, changed);
+  }
+
+  private readsOnlyUnchanged(model: ParsedModel, changed: Set<string>): boolean {
+    if (model.sources.length > 0 || model.refs.length === 0) return false;
+    return model.refs.every((r) => {
+      const parent = this.models.get(r)!;
+      // A view or ephemeral parent is only a query: what it reads decides.
+      if (['view', 'ephemeral'].includes(parent.config.materialized))
+        return this.readsOnlyUnchanged(parent, changed);
+      return !changed.has(r);
+    });
   }
 
   /** A test's verdict: dbt's get_test_sql, failing-row count against warn_if / error_if. */
@@ -306,7 +363,8 @@ export class ModelRunner {
       if (n.type === 'model') schemas.add(this.models.get(n.name)!.relation.schema);
       if (n.type === 'seed') schemas.add(this.compiler.seedRelation(n.name).schema);
     }
-    for (const s of schemas) await pool[0]!.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)}`);
+    await this.catalog.load(pool[0]!);
+    for (const s of schemas) await this.catalog.ensureSchema(pool[0]!, s);
 
     const results: NodeResult[] = [];
     const done = new Map<string, NodeStatus>();

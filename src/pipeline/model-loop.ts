@@ -175,6 +175,8 @@ export class ModelLoop {
       });
       for (const r of results) {
         const model = this.runner.models.get(r.name)!;
+        // An incremental run whose query found nothing left its table as it was.
+        if (r.rows === 0 || r.action === 'unchanged') continue;
         if (r.action === 'append') {
           if (!this.dirty.has(r.name)) this.dirty.set(r.name, 'append');
         } else if (r.action !== 'view' && r.action !== 'ephemeral') {
