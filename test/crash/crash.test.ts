@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const HARNESS = fileURLToPath(new URL('./crash-harness.mjs', import.meta.url));
+
+interface Summary {
+  ok: boolean;
+  events: number;
+  kills: number;
+  phases: Record<string, number>;
+  bronzeRows: number;
+  duplicates: number;
+  missing: number;
+  foreign: number;
+  verify: { ok: boolean; mismatches: number } | null;
+}
+
+describe('crash harness (short)', () => {
+  it('keeps every event exactly once in bronze across 8 seeded kill -9s and restarts', async () => {
+    // The long version is `npm run crash` (1M events, 50 kills); this one takes ~20-30 s.
+    const { stdout } = await run(
+      process.execPath,
+      [
+        HARNESS,
+        ...['--events', '30000', '--kills', '8', '--seed', '7', '--rate', '5000'],
+        ...['--verify', '--json', '--quiet'],
+      ],
+      { maxBuffer: 16 * 1024 * 1024, timeout: 150_000 },
+    );
+    const s = JSON.parse(stdout) as Summary;
+    expect(s.kills).toBe(8);
+    expect({
+      rows: s.bronzeRows,
+      duplicates: s.duplicates,
+      missing: s.missing,
+      foreign: s.foreign,
+    }).toEqual({ rows: 30_000, duplicates: 0, missing: 0, foreign: 0 });
+    expect(s.verify?.mismatches).toBe(0);
+    expect(s.ok).toBe(true);
+  });
+});
