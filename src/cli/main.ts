@@ -105,8 +105,12 @@ function program(): Command {
     )
     .option('--no-simulator', 'do not run the simulator (serve what the data dir holds)')
     .option(
+      '--log <url>',
+      'use an Apache Kafka cluster as the log instead of the embedded one in <data-dir>/log: kafka://host:port[,host:port…][?topicPrefix=…] (idempotent producer, acks=all, topics created with --partitions)',
+    )
+    .option(
       '--partitions <n>',
-      'partitions per topic in the embedded log (fixed when a topic is created)',
+      'partitions per topic in the log (fixed when a topic is created)',
       number('--partitions'),
       d.log.partitions,
     )
@@ -210,7 +214,7 @@ function program(): Command {
                 shuffle: Boolean(o.shuffle),
               },
         },
-        log: { partitions: o.partitions, fsync: o.fsync },
+        log: { url: o.log, partitions: o.partitions, fsync: o.fsync },
         pipeline: {
           bronzeIntervalMs: o.bronzeInterval,
           modelIntervalMs: o.modelInterval,

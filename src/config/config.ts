@@ -42,6 +42,11 @@ export interface FreshetConfig {
     };
   };
   log: {
+    /**
+     * Which log: undefined for the embedded log in the data dir (the default), or a Kafka
+     * cluster as kafka://host:port[,host:port…][?topicPrefix=…].
+     */
+    url?: string;
     /** Partitions of each topic. Default 4. */
     partitions: number;
     /** 'always': fsync before acknowledging (no acknowledged event is lost, the default). */
@@ -136,6 +141,10 @@ export function validateConfig(c: FreshetConfig): FreshetConfig {
   check(
     int(c.log.partitions) && c.log.partitions >= 1 && c.log.partitions <= 256,
     `--partitions must be an integer from 1 to 256, got ${c.log.partitions}`,
+  );
+  check(
+    c.log.url === undefined || /^kafka:\/\/[^/?#\s]+\/?(\?[^#\s]*)?$/.test(c.log.url),
+    `--log must be kafka://host:port[,host:port…][?topicPrefix=…], got ${c.log.url}`,
   );
   check(
     ['always', 'interval', 'never'].includes(c.log.fsync),

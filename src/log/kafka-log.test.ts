@@ -43,8 +43,13 @@ const name = (t: string) => `freshet-test-${run}-${t}`;
 
 describe('parseKafkaUrl', () => {
   it('reads brokers and refuses what is not a kafka URL', () => {
-    expect(parseKafkaUrl('kafka://127.0.0.1:9092')).toEqual(['127.0.0.1:9092']);
-    expect(parseKafkaUrl('kafka://a:1,b:2/')).toEqual(['a:1', 'b:2']);
+    expect(parseKafkaUrl('kafka://127.0.0.1:9092')).toEqual({ brokers: ['127.0.0.1:9092'] });
+    expect(parseKafkaUrl('kafka://a:1,b:2/')).toEqual({ brokers: ['a:1', 'b:2'] });
+    expect(parseKafkaUrl('kafka://a:1?topicPrefix=run-7.')).toEqual({
+      brokers: ['a:1'],
+      topicPrefix: 'run-7.',
+    });
+    expect(() => parseKafkaUrl('kafka://a:1?acks=0')).toThrow(/Unknown option acks/);
     expect(() => parseKafkaUrl('http://a:1')).toThrow(/kafka:\/\/host:port/);
     expect(() => parseKafkaUrl('kafka://a')).toThrow(/host:port/);
   });
@@ -120,6 +125,21 @@ describe.skipIf(!up && !process.env.CI)('KafkaLog on a real broker', () => {
       seen += got.length;
     }
     expect(seen).toBe(300);
+  });
+
+  it('keeps a topic prefix inside Kafka and out of sight', async () => {
+    const prefix = `freshet-test-${run}-ns.`;
+    const ns = await KafkaLog.open({ brokers: [BROKER], topicPrefix: prefix });
+    try {
+      await ns.createTopic('orders', { partitions: 2 });
+      expect(await ns.topics()).toEqual([{ name: 'orders', partitions: 2 }]);
+      expect((await log.topics()).map((x) => x.name)).toContain(`${prefix}orders`);
+      const [r] = await ns.append('orders', [{ key: 'k', value: Buffer.from('v') }]);
+      expect((await ns.read('orders', r!.partition, 0))[0]!.value.toString()).toBe('v');
+      expect(await log.endOffset(`${prefix}orders`, r!.partition)).toBe(1);
+    } finally {
+      await ns.close();
+    }
   });
 
   it('spreads null keys round-robin, defaults the timestamp, and honours maxBytes', async () => {

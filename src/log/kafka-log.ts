@@ -37,6 +37,11 @@ export interface KafkaLogOptions {
    * starts later fences this one off). Default: none (idempotent producer, no transactions).
    */
   transactionalId?: string;
+  /**
+   * Prepended to every topic name in Kafka and hidden from callers, so several Freshet
+   * deployments (or test runs) share one cluster without sharing topics. Default ''.
+   */
+  topicPrefix?: string;
   /** Replication factor of topics this log creates. Default: the broker's default. */
   replicationFactor?: number;
   /** Per-request timeout in ms. Default 10 000. */
@@ -55,13 +60,22 @@ const TOPIC_ALREADY_EXISTS = 36;
 const DEFAULT_MAX_RECORDS = 1000;
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 
-/** `kafka://host:port[,host:port…]` → brokers. */
-export function parseKafkaUrl(url: string): string[] {
-  const m = /^kafka:\/\/([^/?#]+)\/?$/.exec(url);
+/** `kafka://host:port[,host:port…][?topicPrefix=…]` → brokers and options. */
+export function parseKafkaUrl(url: string): { brokers: string[]; topicPrefix?: string } {
+  const m = /^kafka:\/\/([^/?#]+)\/?(?:\?([^#]*))?$/.exec(url);
   if (!m) {
     throw new LogError(
-      `Not a Kafka URL: ${JSON.stringify(url)}; use kafka://host:port[,host:port…]`,
+      `Not a Kafka URL: ${JSON.stringify(url)}; use kafka://host:port[,host:port…][?topicPrefix=…]`,
     );
+  }
+  const params = new URLSearchParams(m[2] ?? '');
+  for (const k of params.keys()) {
+    if (k !== 'topicPrefix')
+      throw new LogError(`Unknown option ${k} in ${url}; known: topicPrefix`);
+  }
+  const topicPrefix = params.get('topicPrefix') ?? undefined;
+  if (topicPrefix !== undefined && !/^[a-zA-Z0-9._-]{0,100}$/.test(topicPrefix)) {
+    throw new LogError(`topicPrefix in ${url} may use only a-z A-Z 0-9 . _ -`);
   }
   const brokers = m[1]!.split(',').map((b) => b.trim());
   for (const b of brokers) {
@@ -69,7 +83,7 @@ export function parseKafkaUrl(url: string): string[] {
       throw new LogError(`Bad broker ${JSON.stringify(b)} in ${url}: use host:port`);
     }
   }
-  return brokers;
+  return topicPrefix ? { brokers, topicPrefix } : { brokers };
 }
 
 interface TopicMeta {
@@ -136,7 +150,7 @@ export class KafkaLog implements Log {
     try {
       await this.call('createTopic', () =>
         this.admin.createTopics({
-          topics: [topic],
+          topics: [this.kafkaTopic(topic)],
           partitions,
           ...(this.opts.replicationFactor ? { replicas: this.opts.replicationFactor } : {}),
         }),
@@ -156,7 +170,11 @@ export class KafkaLog implements Log {
   async topics(): Promise<TopicInfo[]> {
     this.checkOpen();
     const names = await this.call('topics', () => this.admin.listTopics());
-    const user = names.filter((n) => !n.startsWith('__')).sort();
+    const prefix = this.opts.topicPrefix ?? '';
+    const user = names
+      .filter((n) => !n.startsWith('__') && n.startsWith(prefix))
+      .map((n) => n.slice(prefix.length))
+      .sort();
     const out: TopicInfo[] = [];
     for (const name of user) {
       out.push({ name, partitions: (await this.topicMeta(name, true)).partitions.length });
@@ -187,8 +205,9 @@ export class KafkaLog implements Log {
       perPartition.set(partition, ordinal + 1);
       return { partition, ordinal };
     });
+    const kafkaTopic = this.kafkaTopic(topic);
     const messages = fields.map((f, i) => ({
-      topic,
+      topic: kafkaTopic,
       partition: placed[i]!.partition,
       key: f.key === null ? undefined : Buffer.from(f.key, 'utf8'),
       value: f.value,
@@ -212,7 +231,7 @@ export class KafkaLog implements Log {
     // One batch per partition per produce request: its records are contiguous from the base.
     const base = new Map<number, number>();
     for (const o of result.offsets ?? []) {
-      if (o.topic === topic) base.set(o.partition, Number(o.offset));
+      if (o.topic === kafkaTopic) base.set(o.partition, Number(o.offset));
     }
     return placed.map(({ partition, ordinal }) => {
       const b = base.get(partition);
@@ -351,13 +370,13 @@ export class KafkaLog implements Log {
     this.partitionMeta(topic, meta, partition);
     const offsets = await this.call('listOffsets', () =>
       this.reader.listOffsets({
-        topics: [topic],
-        partitions: { [topic]: [partition] },
+        topics: [this.kafkaTopic(topic)],
+        partitions: { [this.kafkaTopic(topic)]: [partition] },
         isolationLevel: READ_COMMITTED,
         ...(timestamp === undefined ? {} : { timestamp }),
       }),
     );
-    const o = offsets.get(topic)?.[partition];
+    const o = offsets.get(this.kafkaTopic(topic))?.[partition];
     if (o === undefined) {
       throw new LogError(`Kafka returned no offset for ${topic}/${partition}`, {
         retriable: true,
@@ -378,14 +397,18 @@ export class KafkaLog implements Log {
     let md;
     try {
       md = await this.call('metadata', () =>
-        this.reader.metadata({ topics: [topic], forceUpdate: true, autocreateTopics: false }),
+        this.reader.metadata({
+          topics: [this.kafkaTopic(topic)],
+          forceUpdate: true,
+          autocreateTopics: false,
+        }),
       );
     } catch (err) {
       // UNKNOWN_TOPIC_OR_PARTITION from the broker, or the client's own "Unknown topic".
       if (hasErrorCode(err, 3) || isUnknownTopic(err)) throw new UnknownTopicError(topic);
       throw err;
     }
-    const t = md.topics.get(topic);
+    const t = md.topics.get(this.kafkaTopic(topic));
     if (!t) throw new UnknownTopicError(topic);
     const meta: TopicMeta = {
       id: t.id,
@@ -393,6 +416,11 @@ export class KafkaLog implements Log {
     };
     this.meta.set(topic, meta);
     return meta;
+  }
+
+  /** The topic's name in Kafka. */
+  kafkaTopic(topic: string): string {
+    return (this.opts.topicPrefix ?? '') + topic;
   }
 
   private checkOpen(): void {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FreshetConfig } from '../config/index.js';
 import { compactTable, Session, type Connection } from '../engine/index.js';
 import type { ObjectStore } from '../lake/index.js';
-import { EmbeddedLog, type Log } from '../log/index.js';
+import { EmbeddedLog, KafkaLog, parseKafkaUrl, type Log } from '../log/index.js';
 import { DEFAULT_TARGET, ModelRunner } from '../models/index.js';
 import { Metrics } from '../observe/index.js';
 import { EmbeddedRegistry, type SchemaRegistry } from '../registry/index.js';
@@ -84,7 +84,13 @@ export class Platform {
     const metrics = new Metrics();
     // The platform's own target (in-memory DuckDB), whatever profiles.yml a user keeps for dbt.
     const runner = await ModelRunner.open(config.projectDir, { target: DEFAULT_TARGET });
-    const log = await EmbeddedLog.open(join(dataDir, LOG_DIR), { fsync: config.log.fsync });
+    const log: Log = config.log.url
+      ? await KafkaLog.open({
+          ...parseKafkaUrl(config.log.url),
+          clientId: 'freshet',
+          onError: (operation) => metrics.errors.inc({ stage: `kafka-${operation}` }),
+        })
+      : await EmbeddedLog.open(join(dataDir, LOG_DIR), { fsync: config.log.fsync });
     try {
       const registry = await EmbeddedRegistry.open(join(dataDir, REGISTRY_DIR));
       const { store } = await openLake(dataDir);
