@@ -2,9 +2,12 @@ import type { VerifyReport } from '../pipeline/index.js';
 
 /** The verify report for people: a summary and the first mismatches. */
 export function formatVerifyReport(report: VerifyReport, limit: number): string {
-  const lines = [
-    `${report.mart}: ${report.goldRows} rows in gold, ${report.oracleRows} rows from the oracle over ${report.eventsInLog} accepted events`,
-  ];
+  const lines = [`${report.eventsInLog} accepted events in the log`];
+  for (const m of report.marts) {
+    lines.push(
+      `${m.mart}: ${m.goldRows} rows in gold, ${m.oracleRows} from the oracle, ${m.mismatches} mismatches`,
+    );
+  }
   if (report.eventsNotInLake > 0) {
     lines.push(
       `the lake is behind the log by ${report.eventsNotInLake} events: run \`freshet up\` until it catches up and stop it with Ctrl-C, then verify again`,
@@ -15,8 +18,9 @@ export function formatVerifyReport(report: VerifyReport, limit: number): string 
   } else {
     lines.push(`${report.mismatches.length} mismatches:`);
     for (const m of report.mismatches.slice(0, limit)) {
+      const key = Object.values(m.key).join(' ');
       lines.push(
-        `  ${m.store_id} ${m.sku} ${m.column}: gold=${JSON.stringify(m.gold)} oracle=${JSON.stringify(m.oracle)}`,
+        `  ${m.mart} ${key} ${m.column}: gold=${JSON.stringify(m.gold)} oracle=${JSON.stringify(m.oracle)}`,
       );
     }
     if (report.mismatches.length > limit)

@@ -3,7 +3,12 @@ import { attachLake, Session, type Row } from '../engine/index.js';
 import { DeltaTable } from '../lake/index.js';
 import { openLake } from './data-dir.js';
 import { EmbeddedLog } from '../log/index.js';
-import { computeInventory, type AcceptedEvent, type InventoryRow } from '../retail/index.js';
+import {
+  computeInventory,
+  computeSalesByCategoryDay,
+  computeSalesByStoreHour,
+  type AcceptedEvent,
+} from '../retail/index.js';
 import { bronzeAppId, bronzeTableName, lakePath, LOG_DIR } from './names.js';
 
 /** Columns of gold.inventory_realtime that the oracle computes independently. */
@@ -21,6 +26,9 @@ export const VERIFIED_COLUMNS = [
 
 export interface Mismatch {
   mart: string;
+  /** The row's key columns, e.g. {store_id, sku} or {store_id, date_ist, hour_ist}. */
+  key: Record<string, unknown>;
+  /** Kept for inventory rows (and scripts that read them); empty for marts without them. */
   store_id: string;
   sku: string;
   column: string;
@@ -28,14 +36,96 @@ export interface Mismatch {
   oracle: unknown;
 }
 
+/** One gold mart against the oracle. */
+export interface MartReport {
+  mart: string;
+  goldRows: number;
+  oracleRows: number;
+  mismatches: number;
+}
+
 export interface VerifyReport {
+  /** The first mart (gold.inventory_realtime); `marts` has every one. */
   mart: string;
   eventsInLog: number;
   /** Events the log holds that bronze does not yet (the lake is behind: stop or wait first). */
   eventsNotInLake: number;
   goldRows: number;
   oracleRows: number;
+  /** Every mismatch of every mart. */
   mismatches: Mismatch[];
+  marts: MartReport[];
+}
+
+/** How one gold mart is checked: its key, the columns the oracle computes, its oracle. */
+interface MartCheck {
+  mart: string;
+  keyColumns: string[];
+  columns: readonly string[];
+  /** SELECT list reading the gold table with values in the oracle's form. */
+  select: string;
+  oracle: (events: AcceptedEvent[]) => Map<string, Record<string, unknown>>;
+}
+
+const SALES_COLUMNS = [
+  'units_sold',
+  'units_returned',
+  'sales_paise',
+  'returns_paise',
+  'net_sales_paise',
+] as const;
+
+const MARTS: MartCheck[] = [
+  {
+    mart: 'inventory_realtime',
+    keyColumns: ['store_id', 'sku'],
+    columns: VERIFIED_COLUMNS,
+    select: '*',
+    oracle: (events) =>
+      rekey(
+        computeInventory(events) as Map<string, unknown> as Map<string, Record<string, unknown>>,
+        ['store_id', 'sku'],
+      ),
+  },
+  {
+    mart: 'sales_by_store_hour',
+    keyColumns: ['store_id', 'date_ist', 'hour_ist'],
+    columns: ['bills', ...SALES_COLUMNS],
+    select: `store_id, strftime(date_ist, '%Y-%m-%d') AS date_ist, hour_ist::INTEGER AS hour_ist, bills, ${SALES_COLUMNS.join(', ')}`,
+    oracle: (events) =>
+      rekey(
+        computeSalesByStoreHour(events) as Map<string, unknown> as Map<
+          string,
+          Record<string, unknown>
+        >,
+        ['store_id', 'date_ist', 'hour_ist'],
+      ),
+  },
+  {
+    mart: 'sales_by_category_day',
+    keyColumns: ['date_ist', 'category'],
+    columns: SALES_COLUMNS,
+    select: `strftime(date_ist, '%Y-%m-%d') AS date_ist, category, ${SALES_COLUMNS.join(', ')}`,
+    oracle: (events) =>
+      rekey(
+        computeSalesByCategoryDay(events) as Map<string, unknown> as Map<
+          string,
+          Record<string, unknown>
+        >,
+        ['date_ist', 'category'],
+      ),
+  },
+];
+
+function keyOf(row: Record<string, unknown>, columns: string[]): string {
+  return columns.map((c) => String(row[c])).join('|');
+}
+
+function rekey(
+  rows: Map<string, Record<string, unknown>>,
+  columns: string[],
+): Map<string, Record<string, unknown>> {
+  return new Map([...rows.values()].map((r) => [keyOf(r, columns), r]));
 }
 
 /** Every event the log accepted, in log order per partition. */
@@ -93,67 +183,81 @@ export async function verifyInventory(dataDir: string): Promise<VerifyReport> {
       behind += Math.max(0, end - done);
     });
   }
-  const oracle = computeInventory(accepted.events);
   const session = await Session.open({ threads: 2 });
-  let gold: Row[];
+  const golds = new Map<string, Row[]>();
   try {
     const tables = await attachLake(session.connection, store);
-    gold = tables.includes('gold.inventory_realtime')
-      ? await session.connection.rows('SELECT * FROM gold.inventory_realtime')
-      : [];
+    for (const m of MARTS) {
+      golds.set(
+        m.mart,
+        tables.includes(`gold.${m.mart}`)
+          ? await session.connection.rows(`SELECT ${m.select} FROM gold.${m.mart}`)
+          : [],
+      );
+    }
   } finally {
     session.close();
   }
   const mismatches: Mismatch[] = [];
-  const mart = 'inventory_realtime';
+  const marts: MartReport[] = [];
+  for (const m of MARTS) {
+    const gold = golds.get(m.mart)!;
+    const oracle = m.oracle(accepted.events);
+    const found = compareMart(m, gold, oracle);
+    mismatches.push(...found);
+    marts.push({
+      mart: `gold.${m.mart}`,
+      goldRows: gold.length,
+      oracleRows: oracle.size,
+      mismatches: found.length,
+    });
+  }
+  return {
+    mart: marts[0]!.mart,
+    eventsInLog: accepted.events.length,
+    eventsNotInLake: behind,
+    goldRows: marts[0]!.goldRows,
+    oracleRows: marts[0]!.oracleRows,
+    mismatches,
+    marts,
+  };
+}
+
+/** Every row of the mart against the oracle's: missing rows, extra rows, differing columns. */
+function compareMart(
+  m: MartCheck,
+  gold: Row[],
+  oracle: Map<string, Record<string, unknown>>,
+): Mismatch[] {
+  const out: Mismatch[] = [];
+  const mismatch = (row: Record<string, unknown>, column: string, g: unknown, o: unknown) => {
+    const key = Object.fromEntries(m.keyColumns.map((c) => [c, row[c]]));
+    out.push({
+      mart: m.mart,
+      key,
+      store_id: typeof row.store_id === 'string' ? row.store_id : '',
+      sku: typeof row.sku === 'string' ? row.sku : '',
+      column,
+      gold: g,
+      oracle: o,
+    });
+  };
   const seen = new Set<string>();
   for (const row of gold) {
-    const key = `${row.store_id}|${row.sku}`;
+    const key = keyOf(row, m.keyColumns);
     seen.add(key);
     const expected = oracle.get(key);
     if (!expected) {
-      mismatches.push({
-        mart,
-        store_id: String(row.store_id),
-        sku: String(row.sku),
-        column: '(row)',
-        gold: 'present',
-        oracle: 'absent',
-      });
+      mismatch(row, '(row)', 'present', 'absent');
       continue;
     }
-    for (const column of VERIFIED_COLUMNS) {
+    for (const column of m.columns) {
       const g = norm(row[column]);
-      const o = norm(expected[column as keyof InventoryRow]);
-      if (g !== o)
-        mismatches.push({
-          mart,
-          store_id: expected.store_id,
-          sku: expected.sku,
-          column,
-          gold: g,
-          oracle: o,
-        });
+      const o = norm(expected[column]);
+      if (g !== o) mismatch(expected, column, g, o);
     }
   }
-  for (const [key, expected] of oracle) {
-    if (!seen.has(key)) {
-      mismatches.push({
-        mart,
-        store_id: expected.store_id,
-        sku: expected.sku,
-        column: '(row)',
-        gold: 'absent',
-        oracle: 'present',
-      });
-    }
-  }
-  return {
-    mart: `gold.${mart}`,
-    eventsInLog: accepted.events.length,
-    eventsNotInLake: behind,
-    goldRows: gold.length,
-    oracleRows: oracle.size,
-    mismatches,
-  };
+  for (const [key, expected] of oracle)
+    if (!seen.has(key)) mismatch(expected, '(row)', 'absent', 'present');
+  return out;
 }

@@ -62,3 +62,10 @@ export {
   type InventoryStatus,
 } from './oracle.js';
 export { computeStoreSummary, type StoreSummary } from './store-summary.js';
+export {
+  computeSalesByCategoryDay,
+  computeSalesByStoreHour,
+  istHour,
+  type CategoryDaySales,
+  type StoreHourSales,
+} from './sales-oracle.js';
