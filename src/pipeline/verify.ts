@@ -7,6 +7,7 @@ import {
   computeInventory,
   computeSalesByCategoryDay,
   computeSalesByStoreHour,
+  computeShipments,
   type AcceptedEvent,
 } from '../retail/index.js';
 import { bronzeAppId, bronzeTableName, lakePath, LOG_DIR } from './names.js';
@@ -113,6 +114,29 @@ const MARTS: MartCheck[] = [
           Record<string, unknown>
         >,
         ['date_ist', 'category'],
+      ),
+  },
+  {
+    mart: 'shipments',
+    keyColumns: ['store_id', 'shipment_id'],
+    columns: [
+      'dc_id',
+      'status',
+      'dispatched_at',
+      'eta',
+      'received_at',
+      'units_dispatched',
+      'units_received',
+      'shrinkage_units',
+      'was_delayed',
+      'incoming',
+      'last_event_at',
+    ],
+    select: '*',
+    oracle: (events) =>
+      rekey(
+        computeShipments(events) as Map<string, unknown> as Map<string, Record<string, unknown>>,
+        ['store_id', 'shipment_id'],
       ),
   },
 ];

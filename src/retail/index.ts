@@ -69,3 +69,4 @@ export {
   type CategoryDaySales,
   type StoreHourSales,
 } from './sales-oracle.js';
+export { computeShipments, type ShipmentRow } from './shipments-oracle.js';
