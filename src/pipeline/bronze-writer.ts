@@ -1,5 +1,4 @@
-import { DuckDBTimestampTZValue } from '@duckdb/node-api';
-import { quoteIdent, writeDataFile, type Connection } from '../engine/index.js';
+import { quoteIdent, quoteLiteral, writeDataFile, type Connection } from '../engine/index.js';
 import { DeltaTable, type ObjectStore, type StructType } from '../lake/index.js';
 import type { Log, StoredRecord } from '../log/index.js';
 import type { Metrics } from '../observe/index.js';
@@ -26,8 +25,11 @@ export const BRONZE_SCHEMA: StructType = {
   ],
 };
 
-const BATCH_DDL = `(event_id VARCHAR, event_key VARCHAR, payload VARCHAR, _headers VARCHAR, _topic VARCHAR,
-  _partition INTEGER, _offset BIGINT, _accepted_at TIMESTAMPTZ, _ingested_at TIMESTAMPTZ)`;
+// The batch holds only what differs per record, as cheap appender values: numbers as DOUBLE
+// (exact below 2^53) instead of a BigInt and a timestamp object per value, and no per-row topic
+// or stamp. The SELECT that writes the Parquet file adds those and the BRONZE_SCHEMA types.
+const BATCH_DDL = `(event_id VARCHAR, event_key VARCHAR, payload VARCHAR, _headers VARCHAR,
+  _partition INTEGER, _offset DOUBLE, _accepted_ms DOUBLE)`;
 
 export interface BronzeTableState {
   table: string;
@@ -138,7 +140,6 @@ export class BronzeWriter {
     // after another: so rows become visible in stamp order, and a silver model that takes
     // `_ingested_at > max(_ingested_at)` of what it already holds misses nothing.
     this.lastStamp = Math.max(Date.now() * 1000, this.lastStamp + 1);
-    const ingestedAt = new DuckDBTimestampTZValue(BigInt(this.lastStamp));
     let maxAccepted = this.state.maxAcceptedAt ?? 0;
     const appender = await this.conn.raw.createAppender(
       `bronze_batch_${this.state.table}`,
@@ -153,18 +154,22 @@ export class BronzeWriter {
         else appender.appendVarchar(r.key);
         appender.appendVarchar(r.value.toString('utf8'));
         appender.appendVarchar(JSON.stringify(r.headers));
-        appender.appendVarchar(r.topic);
         appender.appendInteger(r.partition);
-        appender.appendBigInt(BigInt(r.offset));
-        appender.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(r.timestamp) * 1000n));
-        appender.appendTimestampTZ(ingestedAt);
+        appender.appendDouble(r.offset);
+        appender.appendDouble(r.timestamp);
         appender.endRow();
         if (r.timestamp > maxAccepted) maxAccepted = r.timestamp;
       }
     }
     appender.closeSync();
     try {
-      const add = await writeDataFile(this.conn, this.batchTable, this.delta, this.tmpDir);
+      const rows = `(SELECT event_id, event_key, payload, _headers,
+          CAST(${quoteLiteral(this.topic)} AS VARCHAR) AS _topic, _partition,
+          CAST(_offset AS BIGINT) AS _offset,
+          make_timestamptz(CAST(_accepted_ms AS BIGINT) * 1000) AS _accepted_at,
+          make_timestamptz(CAST(${this.lastStamp} AS BIGINT)) AS _ingested_at
+        FROM ${this.batchTable})`;
+      const add = await writeDataFile(this.conn, rows, this.delta, this.tmpDir);
       const txns = batches.flatMap((records, p) =>
         records.length === 0
           ? []
