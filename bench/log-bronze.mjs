@@ -1,0 +1,317 @@
+// Log → bronze: events/s from a producer to committed bronze, and how long an event takes from
+// its append to being visible in a committed bronze Delta version.
+//
+//   npm run build && npm run bench:log [-- --rates 25000,50000,100000,150000 --seconds 15]
+//
+// In one process, as `freshet up` runs them: an EmbeddedLog (fsync 'always', the platform's
+// default: an append resolves once durable) with one topic of --partitions partitions, and a
+// BronzeWriter committing what the log holds every --bronze-interval ms (250, the platform's
+// default) with the platform's --max-batch (50,000 per partition). The producer is direct, not
+// the simulator: it appends ~250-byte retail POS events (one line each, with the headers the
+// simulator sets) at a fixed open-loop rate, at most --inflight appends in flight, so what is
+// measured is the log and the bronze writer; the simulator's own generation and schema
+// validation (~30k events/s on 2 cores) would cap the rate before either.
+//
+// For each rate: --warmup s, then --seconds s measured, then the producer stops and bronze drains.
+// Latency = commit of the bronze version holding an event − the start of the append call that
+// carried it. Stage times are summed over the measured commits, by wrapping the log's read, the
+// DuckDB connection, DeltaTable.stageDataFile and DeltaTable.append (the appender loop is the rest).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Session } from '../dist/engine/index.js';
+import { LocalObjectStore } from '../dist/lake/index.js';
+import { EmbeddedLog } from '../dist/log/index.js';
+import { Metrics } from '../dist/observe/index.js';
+import { BronzeWriter } from '../dist/pipeline/index.js';
+
+const { values } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '25000,50000,100000,150000' },
+    seconds: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '3' },
+    partitions: { type: 'string', default: '4' },
+    'bronze-interval': { type: 'string', default: '250' },
+    'max-batch': { type: 'string', default: '50000' },
+    inflight: { type: 'string', default: '8' },
+    fsync: { type: 'string', default: 'always' },
+    json: { type: 'boolean', default: false },
+    'append-only': { type: 'boolean', default: false },
+  },
+});
+const rates = values.rates.split(',').map(Number);
+const seconds = Number(values.seconds);
+const warmup = Number(values.warmup);
+const partitions = Number(values.partitions);
+const interval = Number(values['bronze-interval']);
+const maxBatch = Number(values['max-batch']);
+const maxInflight = Number(values.inflight);
+const appendOnly = values['append-only'];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const TENDERS = ['cash', 'card', 'upi', 'wallet'];
+/** A ~250-byte POS sale of one line, deterministic in `seq`. */
+function event(seq) {
+  const store = `S${String((seq * 7919) % 800).padStart(4, '0')}`;
+  const value = {
+    event_id: `bench-${seq}`,
+    event_ts: new Date(1_764_000_000_000 + seq).toISOString(),
+    store_id: store,
+    bill_id: `B-${store}-${String(seq % 10_000_000).padStart(7, '0')}`,
+    register_id: `${store}-R0${seq % 8}`,
+    kind: 'sale',
+    tender: TENDERS[seq % 4],
+    sku: `SKU${String((seq * 104729) % 3000).padStart(5, '0')}`,
+    qty: 1 + (seq % 3),
+    unit_price_paise: 4900 + (seq % 50) * 1000,
+    discount_paise: 0,
+    gst_rate_pct: 5,
+  };
+  return {
+    key: store,
+    value: Buffer.from(JSON.stringify(value)),
+    headers: {
+      'freshet.source': 'bench',
+      'freshet.seq': String(seq),
+      'freshet.event-id': value.event_id,
+      'freshet.schema-id': '1',
+    },
+  };
+}
+
+/** Weighted percentile over [value, weight] pairs. */
+function pct(samples, p) {
+  if (samples.length === 0) return NaN;
+  const s = [...samples].sort((a, b) => a[0] - b[0]);
+  const total = s.reduce((n, [, w]) => n + w, 0);
+  let acc = 0;
+  for (const [v, w] of s) {
+    acc += w;
+    if (acc >= (p / 100) * total) return v;
+  }
+  return s[s.length - 1][0];
+}
+
+function timed(obj, name, into, key) {
+  const orig = obj[name].bind(obj);
+  obj[name] = async (...args) => {
+    const t0 = performance.now();
+    try {
+      return await orig(...args);
+    } finally {
+      into[key] += performance.now() - t0;
+    }
+  };
+}
+
+async function measure(rate) {
+  const dir = await mkdtemp(join(tmpdir(), 'freshet-bench-log-'));
+  const topic = 'pos.transactions';
+  const log = await EmbeddedLog.open(join(dir, 'log'), { fsync: values.fsync });
+  await log.createTopic(topic, { partitions });
+  const session = await Session.open();
+  const conn = await session.connect();
+  const store = new LocalObjectStore(join(dir, 'lake'));
+  const writer = await BronzeWriter.open({
+    log,
+    conn,
+    store,
+    topic,
+    partitions,
+    tmpDir: join(dir, 'tmp'),
+    metrics: new Metrics(),
+    maxBatch,
+  });
+  const stage = { total: 0, read: 0, duckdb: 0, stage: 0, commit: 0 };
+  timed(writer, 'writeOnce', stage, 'total');
+  timed(log, 'read', stage, 'read');
+  // Connection.rows goes through Connection.query: wrapping both would count a COPY twice.
+  for (const m of ['run', 'query'])
+    if (typeof conn[m] === 'function') timed(conn, m, stage, 'duckdb');
+  timed(writer.delta, 'stageDataFile', stage, 'stage');
+  timed(writer.delta, 'append', stage, 'commit');
+
+  // Per partition, the appends not yet visible in bronze: [last offset, count, started at].
+  const pending = Array.from({ length: partitions }, () => []);
+  const appendMs = [];
+  const visibleMs = [];
+  let measuring = false;
+  let produced = 0;
+  let inflight = 0;
+  let appendErrors = 0;
+  let stopProducer = false;
+  const t0 = performance.now();
+
+  const producer = (async () => {
+    let seq = 0;
+    while (!stopProducer) {
+      const due = Math.floor(((performance.now() - t0) / 1000) * rate) - seq;
+      if (due <= 0 || inflight >= maxInflight) {
+        await sleep(2);
+        continue;
+      }
+      const n = Math.min(due, 10_000);
+      const records = new Array(n);
+      for (let i = 0; i < n; i++) records[i] = event(seq + i);
+      seq += n;
+      inflight++;
+      const started = performance.now();
+      const counted = measuring;
+      log
+        .append(topic, records)
+        .then((results) => {
+          const done = performance.now();
+          if (counted) appendMs.push([done - started, n]);
+          const last = new Array(partitions).fill(-1);
+          const count = new Array(partitions).fill(0);
+          for (const r of results) {
+            count[r.partition]++;
+            if (r.offset > last[r.partition]) last[r.partition] = r.offset;
+          }
+          for (let p = 0; p < partitions; p++)
+            if (count[p] > 0) pending[p].push([last[p], count[p], started, counted]);
+          produced += n;
+        })
+        .catch(() => appendErrors++)
+        .finally(() => inflight--);
+      await sleep(0);
+    }
+  })();
+
+  let stopBronze = false;
+  let committed = 0;
+
+  let committedInWindow = 0;
+  let commitsInWindow = 0;
+  const windowStage = { total: 0, read: 0, duckdb: 0, stage: 0, commit: 0 };
+  const bronze = (async () => {
+    while (!stopBronze) {
+      const before = { ...stage };
+      const rows = appendOnly ? 0 : await writer.writeOnce();
+      const now = performance.now();
+      // Stage times of the commits that finish inside the measured window, whole.
+      if (rows > 0 && measuring)
+        for (const k of Object.keys(windowStage)) windowStage[k] += stage[k] - before[k];
+      if (rows > 0) {
+        committed += rows;
+
+        if (measuring) {
+          committedInWindow += rows;
+          commitsInWindow++;
+        }
+        const next = writer.nextOffsets;
+        for (let p = 0; p < partitions; p++) {
+          const q = pending[p];
+          while (q.length > 0 && q[0][0] < next[p]) {
+            const [, n, started, counted] = q.shift();
+            if (counted) visibleMs.push([now - started, n]);
+          }
+        }
+      }
+      // The platform's Loop pauses bronzeIntervalMs after every step, busy or not.
+      await sleep(interval);
+    }
+  })();
+
+  await sleep(warmup * 1000);
+  measuring = true;
+  const produced0 = produced;
+  const w0 = performance.now();
+  await sleep(seconds * 1000);
+  measuring = false;
+  const elapsed = (performance.now() - w0) / 1000;
+  const producedInWindow = produced - produced0;
+  const lagAtEnd = produced - committed;
+  stopProducer = true;
+  await producer;
+  while (inflight > 0) await sleep(5);
+  const drainStart = performance.now();
+  while (!appendOnly && !(await writer.caughtUp())) await sleep(20);
+  const drainS = (performance.now() - drainStart) / 1000;
+  stopBronze = true;
+  await bronze;
+  const total = produced;
+  const inBronze = writer.state.rows;
+  await log.close();
+  conn.close();
+  session.close();
+  await rm(dir, { recursive: true, force: true });
+
+  const per = (ms) => (commitsInWindow ? Math.round(ms / commitsInWindow) : 0);
+  const writeMs = commitsInWindow
+    ? {
+        total: per(windowStage.total),
+        read: per(windowStage.read),
+        duckdb: per(windowStage.duckdb),
+        stage: per(windowStage.stage),
+        commit: per(windowStage.commit),
+      }
+    : null;
+  return {
+    rate,
+    producedPerS: Math.round(producedInWindow / elapsed),
+    bronzePerS: Math.round(committedInWindow / elapsed),
+    appendP50: pct(appendMs, 50),
+    appendP99: pct(appendMs, 99),
+    visibleP50: pct(visibleMs, 50),
+    visibleP99: pct(visibleMs, 99),
+    visibleMax: pct(visibleMs, 100),
+    commits: commitsInWindow,
+    rowsPerCommit: commitsInWindow ? Math.round(committedInWindow / commitsInWindow) : 0,
+    writeMs,
+    lagAtEnd,
+    drainS,
+    exact: appendOnly || total === inBronze,
+    appendErrors,
+  };
+}
+
+const results = [];
+for (const rate of rates) {
+  process.stderr.write(`rate ${rate}/s: ${warmup} s warm-up, ${seconds} s measured…\n`);
+  results.push(await measure(rate));
+}
+if (values.json) {
+  console.log(JSON.stringify(results));
+} else {
+  const ms = (v) => (Number.isFinite(v) ? `${Math.round(v)} ms` : '–');
+  console.log(
+    `log → bronze, embedded log (fsync ${values.fsync}), ${partitions} partitions, bronze every ${interval} ms, ` +
+      `~250-byte POS events, ${seconds} s per rate; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}${appendOnly ? '; append only (no bronze)' : ''}`,
+  );
+  console.table(
+    results.map((r) => ({
+      'target ev/s': r.rate,
+      'produced ev/s': r.producedPerS,
+      'bronze ev/s': r.bronzePerS,
+      'append ack p50/p99': `${ms(r.appendP50)} / ${ms(r.appendP99)}`,
+      'visible p50/p99/max': `${ms(r.visibleP50)} / ${ms(r.visibleP99)} / ${ms(r.visibleMax)}`,
+      'rows/commit': r.rowsPerCommit,
+      'lag at end': r.lagAtEnd,
+      // With the producer stopped, bronze alone works off the backlog.
+      'drain ev/s': r.lagAtEnd >= 20_000 ? Math.round(r.lagAtEnd / r.drainS) : '–',
+      'all in bronze': r.exact ? 'yes' : 'NO',
+    })),
+  );
+  if (appendOnly) process.exit(0);
+  console.log(
+    'per bronze commit (ms): log read · DuckDB (COPY to Parquet, stats, DELETE) · stage file · Delta commit',
+  );
+  console.table(
+    results.map((r) => ({
+      'target ev/s': r.rate,
+      'rows/commit': r.rowsPerCommit,
+      'write total': r.writeMs?.total,
+      'log read': r.writeMs?.read,
+      'appender (JS)':
+        r.writeMs &&
+        r.writeMs.total - r.writeMs.read - r.writeMs.duckdb - r.writeMs.stage - r.writeMs.commit,
+      duckdb: r.writeMs?.duckdb,
+      'stage file': r.writeMs?.stage,
+      'delta commit': r.writeMs?.commit,
+    })),
+  );
+}
