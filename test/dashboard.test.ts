@@ -231,6 +231,38 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard in a real browser'
     const statuses = await page.locator('tr[data-testid^="sku-row-"] .badge').allTextContents();
     expect(new Set(statuses)).toEqual(new Set(statuses.length ? ['OK'] : []));
     await page.click('[data-testid="status-filter"] button[data-status="ALL"]');
+
+    // The store's day and its trucks, as the API has them (the page may be one run behind).
+    type Sales = { date_ist: string | null; totals: { bills: number; units_sold: number } };
+    type Ships = { incoming: { shipment_id: string }[] };
+    await expect
+      .poll(
+        async () => {
+          const sales = await getJson<Sales>(`${url}/api/stores/S0001/sales`);
+          return (
+            (await page.getByTestId('sales-title').textContent())?.includes(
+              String(sales.date_ist),
+            ) &&
+            parseShown((await page.getByTestId('sales-bills').textContent()) ?? '') ===
+              sales.totals.bills
+          );
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(true);
+    expect(await page.locator('[data-testid="sales-hours"] .hour-bar').count()).toBe(24);
+    await expect
+      .poll(
+        async () => {
+          const ships = await getJson<Ships>(`${url}/api/stores/S0001/shipments`);
+          const shownIds = await page
+            .locator('tr[data-testid="shipment-row"] td:first-child')
+            .allTextContents();
+          return shownIds.join(',') === ships.incoming.map((r) => r.shipment_id).join(',');
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(true);
     await screenshot(page, 'store');
 
     // Back to the chain, still without a reload.

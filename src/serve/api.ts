@@ -7,6 +7,8 @@ import type { Platform } from '../pipeline/index.js';
 /** The serving tables the API reads (the retail project's gold marts). */
 const INVENTORY = 'gold.inventory_realtime';
 const STORE_STATUS = 'gold.store_status';
+const SALES_BY_HOUR = 'gold.sales_by_store_hour';
+const SHIPMENTS = 'gold.shipments';
 
 const freshness = (iso: unknown, now: number): number | null =>
   typeof iso === 'string' ? Math.max(0, Math.round((now - Date.parse(iso)) / 100) / 10) : null;
@@ -143,6 +145,60 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
       );
     }
     return c.json(rows[0]);
+  });
+
+  const unknownStore = (storeId: string) => ({
+    error: `store '${storeId}' does not exist; GET /api/stores lists every store`,
+  });
+
+  // A store's sales by IST hour for one day: ?date=YYYY-MM-DD, else the store's latest day with
+  // sales (the simulator's clock may run ahead of the wall clock).
+  app.get('/stores/:storeId/sales', async (c) => {
+    const storeId = c.req.param('storeId');
+    if (!(await storeExists(storeId))) return c.json(unknownStore(storeId), 404);
+    const asked = c.req.query('date');
+    if (asked !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asked))
+      return c.json({ error: `date must be YYYY-MM-DD, got '${asked}'` }, 400);
+    const store = quoteLiteral(storeId);
+    const [latest] = await conn.rows(
+      `SELECT strftime(max(date_ist), '%Y-%m-%d') AS d FROM ${SALES_BY_HOUR} WHERE store_id = ${store}`,
+    );
+    const date = asked ?? (latest?.d as string | null) ?? null;
+    const hours = date
+      ? await conn.rows(
+          `SELECT hour_ist, bills, units_sold, units_returned, sales_paise, returns_paise, net_sales_paise
+           FROM ${SALES_BY_HOUR} WHERE store_id = ${store} AND date_ist = ${quoteLiteral(date)}::DATE
+           ORDER BY hour_ist`,
+        )
+      : [];
+    const sum = (k: string) => hours.reduce((a, r) => a + Number(r[k] ?? 0), 0);
+    return c.json({
+      store_id: storeId,
+      date_ist: date,
+      totals: {
+        bills: sum('bills'),
+        units_sold: sum('units_sold'),
+        units_returned: sum('units_returned'),
+        net_sales_paise: sum('net_sales_paise'),
+      },
+      hours,
+    });
+  });
+
+  // A store's shipments: every incoming one (soonest eta first), then the latest received.
+  app.get('/stores/:storeId/shipments', async (c) => {
+    const storeId = c.req.param('storeId');
+    if (!(await storeExists(storeId))) return c.json(unknownStore(storeId), 404);
+    const store = quoteLiteral(storeId);
+    const cols = `shipment_id, dc_id, status, dispatched_at, eta, received_at, units_dispatched,
+      units_received, shrinkage_units, was_delayed, incoming, last_event_at`;
+    const incoming = await conn.rows(
+      `SELECT ${cols} FROM ${SHIPMENTS} WHERE store_id = ${store} AND incoming ORDER BY eta NULLS LAST, shipment_id`,
+    );
+    const received = await conn.rows(
+      `SELECT ${cols} FROM ${SHIPMENTS} WHERE store_id = ${store} AND NOT incoming ORDER BY received_at DESC LIMIT 10`,
+    );
+    return c.json({ store_id: storeId, incoming, received });
   });
 
   // Read-only SQL over the served tables, for `freshet sql` while the platform runs.

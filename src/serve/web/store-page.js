@@ -10,6 +10,7 @@ import { h, setText } from './dom.js';
 import { formatInt } from './format.js';
 import { SKU_COLUMNS, makeSkuRow, updateSkuAge, updateSkuRow } from './inventory-rows.js';
 import { STATUSES, STATUS_LABEL, state } from './state.js';
+import { storeActivity } from './store-activity.js';
 import { storeHeader } from './store-header.js';
 import { placeRows, sortBy, sortableHead } from './table.js';
 
@@ -31,6 +32,7 @@ export function mountStore(root, storeId) {
   let alive = true;
 
   const header = storeHeader(storeId);
+  const activity = storeActivity(base);
 
   // Filters
   const filterButtons = ['ALL', ...STATUSES].map((st) =>
@@ -95,6 +97,8 @@ export function mountStore(root, storeId) {
   root.replaceChildren(
     header.element,
     problem,
+    activity.element,
+    h('h2', { class: 'section-title' }, 'Inventory'),
     h('div', { class: 'toolbar' }, segmented, search, shown),
     h('div', { class: 'table-wrap' }, table),
   );
@@ -199,6 +203,8 @@ export function mountStore(root, storeId) {
       }
       summary = s.body;
       inventory = inv.body;
+      await activity.load();
+      if (!alive) return;
       loaded = true;
       loadedAccepted = summary.last_accepted_at;
       showProblem(null);
