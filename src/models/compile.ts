@@ -225,10 +225,10 @@ export class Compiler {
   ): { refs: string[]; seedRefs: string[]; sources: string[] } {
     const refs: string[] = [];
     const sources: string[] = [];
-    this.jinja.render(raw, {
+    const scope = (incremental: boolean, collectConfig: boolean) => ({
       where,
       execute: false,
-      config: configObject(config, true),
+      config: configObject(collectConfig ? config : { ...config }, collectConfig),
       ref: (...args: unknown[]) => {
         const { positional } = splitKwargs(args);
         const name = String(positional[positional.length - 1]);
@@ -239,9 +239,20 @@ export class Compiler {
         sources.push(`${sourceName}.${tableName}`);
         return new Relation(sourceName, tableName);
       },
-      is_incremental: () => false,
+      is_incremental: () => incremental,
       this: selfName ? new Relation('__parse__', selfName) : undefined,
     });
+    this.jinja.render(raw, scope(false, true));
+    // dbt parses with is_incremental() false, so a ref() only inside an incremental block is not
+    // a dependency there, and the model may run before what it reads (dbt asks for a
+    // `-- depends_on:` comment). Freshet renders the incremental branch too and orders by both.
+    if (/is_incremental\s*\(/.test(raw) || this.project.macroFiles.length > 0) {
+      try {
+        this.jinja.render(raw, scope(true, false));
+      } catch {
+        // The full-build rendering is the one that must work; errors show when the model runs.
+      }
+    }
     const unique = [...new Set(refs)];
     const isSeed = (r: string) => this.project.seeds.has(r) && !this.project.models.has(r);
     return {

@@ -408,6 +408,19 @@ describe('a run every second', () => {
   });
 });
 
+describe('dependencies', () => {
+  it('orders a model after what it refs only in its incremental branch', async () => {
+    const runner = await project({
+      'dbt_project.yml': 'name: p\n',
+      // 'a_reader' sorts before 'z_source': without the incremental ref it would run first.
+      'models/a_reader.sql':
+        "{{ config(materialized='incremental') }}\nselect 1 as x{% if is_incremental() %} from {{ ref('z_source') }}{% endif %}",
+      'models/z_source.sql': 'select 1 as x',
+    });
+    expect(runner.order).toEqual(['z_source', 'a_reader']);
+  });
+});
+
 describe('Jinja as dbt uses it', () => {
   it('return() from macros, do, string methods, config.get, two-argument ref, dispatch, cross-db macros', async () => {
     const runner = await project({

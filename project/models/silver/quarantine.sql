@@ -11,6 +11,12 @@
   ['logistics_shipments', 'shipment_lines']
 ] %}
 
+{#- The silver models are read only on incremental runs (also_seen_by); dbt orders by what a
+    full build refs, so name them here too. #}
+{% for pair in topics %}
+-- depends_on: {{ ref(pair[1]) }}
+{% endfor %}
+
 with rejected as (
   {% for pair in topics %}
   select '{{ pair[0] }}' as source_table, *, {{ reject_reason(pair[0]) }} as reason
