@@ -109,6 +109,10 @@ function program(): Command {
       'use an Apache Kafka cluster as the log instead of the embedded one in <data-dir>/log: kafka://host:port[,host:port…][?topicPrefix=…] (idempotent producer, acks=all, topics created with --partitions)',
     )
     .option(
+      '--registry <url>',
+      "use an external Confluent-compatible schema registry instead of the embedded one in <data-dir>/registry: its base URL, http[s]://host:port[/path] (another Freshet's is at /registry)",
+    )
+    .option(
       '--partitions <n>',
       'partitions per topic in the log (fixed when a topic is created)',
       number('--partitions'),
@@ -215,6 +219,7 @@ function program(): Command {
               },
         },
         log: { url: o.log, partitions: o.partitions, fsync: o.fsync },
+        registry: { url: o.registry },
         pipeline: {
           bronzeIntervalMs: o.bronzeInterval,
           modelIntervalMs: o.modelInterval,

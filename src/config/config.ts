@@ -52,6 +52,13 @@ export interface FreshetConfig {
     /** 'always': fsync before acknowledging (no acknowledged event is lost, the default). */
     fsync: 'always' | 'interval' | 'never';
   };
+  registry: {
+    /**
+     * Which schema registry: undefined for the embedded one in the data dir (the default), or a
+     * Confluent-compatible registry's base URL (http[s]://host:port[/path]).
+     */
+    url?: string;
+  };
   pipeline: {
     /** How often the bronze writer commits what the log holds. Default 250 ms. */
     bronzeIntervalMs: number;
@@ -91,6 +98,7 @@ export function defaultConfig(): FreshetConfig {
       },
     },
     log: { partitions: 4, fsync: 'always' },
+    registry: {},
     pipeline: {
       bronzeIntervalMs: 250,
       modelIntervalMs: 1000,
@@ -145,6 +153,10 @@ export function validateConfig(c: FreshetConfig): FreshetConfig {
   check(
     c.log.url === undefined || /^kafka:\/\/[^/?#\s]+\/?(\?[^#\s]*)?$/.test(c.log.url),
     `--log must be kafka://host:port[,host:port…][?topicPrefix=…], got ${c.log.url}`,
+  );
+  check(
+    c.registry.url === undefined || /^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(c.registry.url),
+    `--registry must be a Confluent-compatible registry's URL, http[s]://host:port[/path], got ${c.registry.url}`,
   );
   check(
     ['always', 'interval', 'never'].includes(c.log.fsync),

@@ -5,7 +5,7 @@ import type { ObjectStore } from '../lake/index.js';
 import { EmbeddedLog, KafkaLog, parseKafkaUrl, type Log } from '../log/index.js';
 import { DEFAULT_TARGET, ModelRunner } from '../models/index.js';
 import { Metrics } from '../observe/index.js';
-import { EmbeddedRegistry, type SchemaRegistry } from '../registry/index.js';
+import { EmbeddedRegistry, ExternalRegistry, type SchemaRegistry } from '../registry/index.js';
 import { TOPICS } from '../retail/index.js';
 import { QUARANTINE_TOPIC, SimulatorSource, type Source } from '../sources/index.js';
 import { BronzeWriter } from './bronze-writer.js';
@@ -92,7 +92,9 @@ export class Platform {
         })
       : await EmbeddedLog.open(join(dataDir, LOG_DIR), { fsync: config.log.fsync });
     try {
-      const registry = await EmbeddedRegistry.open(join(dataDir, REGISTRY_DIR));
+      const registry: SchemaRegistry = config.registry.url
+        ? new ExternalRegistry(config.registry.url)
+        : await EmbeddedRegistry.open(join(dataDir, REGISTRY_DIR));
       const { store } = await openLake(dataDir);
       const session = await Session.open();
       const source = config.simulator.enabled
