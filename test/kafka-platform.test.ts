@@ -152,6 +152,22 @@ describe.skipIf(!up && !process.env.CI)('freshet up with its log on Kafka', () =
           inKafka += await log.endOffset(t.name, part);
       }
       expect(inKafka).toBe(total);
+
+      // On Kafka every accepted event is in Confluent's wire format: magic byte 0, then the id
+      // the registry gave its schema; bronze holds the JSON without the frame.
+      const posTopic = topics.find((t) => t.name === `${prefix}pos.transactions`)!;
+      const [first] = await log.read(posTopic.name, 0, 0, { maxRecords: 1 });
+      expect(first!.value[0]).toBe(0);
+      const schemaId = first!.value.readUInt32BE(1);
+      expect(String(schemaId)).toBe(first!.headers['freshet.schema-id']);
+      expect(JSON.parse(first!.value.subarray(5).toString('utf8')).event_id).toBe(
+        first!.headers['freshet.event-id'],
+      );
+      const [payload] = await sqlJson<{ c: string }>(
+        dataDir,
+        'SELECT substr(payload, 1, 1) AS c FROM bronze.pos_transactions LIMIT 1',
+      );
+      expect(payload).toEqual({ c: '{' });
     } finally {
       await log.close();
     }

@@ -4,6 +4,7 @@ import type { Log, StoredRecord } from '../log/index.js';
 import type { Metrics } from '../observe/index.js';
 import { bronzeAppId, bronzeTableName, lakePath } from './names.js';
 import { maxTimestampStat } from './stats.js';
+import { bronzePayload } from './bronze-payload.js';
 
 /**
  * Bronze: every event exactly as the log accepted it, plus where it came from. The payload stays
@@ -152,8 +153,9 @@ export class BronzeWriter {
         );
         if (r.key === null) appender.appendNull();
         else appender.appendVarchar(r.key);
-        appender.appendVarchar(r.value.toString('utf8'));
-        appender.appendVarchar(JSON.stringify(r.headers));
+        const { payload, headers } = bronzePayload(r);
+        appender.appendVarchar(payload);
+        appender.appendVarchar(headers);
         appender.appendInteger(r.partition);
         appender.appendDouble(r.offset);
         appender.appendDouble(r.timestamp);

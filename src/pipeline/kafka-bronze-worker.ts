@@ -20,6 +20,7 @@ import { KafkaLog, parseKafkaUrl, type StoredRecord } from '../log/index.js';
 import { BRONZE_SCHEMA } from './bronze-writer.js';
 import { bronzeAppId, bronzeTableName, lakePath } from './names.js';
 import { maxTimestampStat } from './stats.js';
+import { bronzePayload } from './bronze-payload.js';
 
 const BATCH_DDL = `(event_id VARCHAR, event_key VARCHAR, payload VARCHAR, _headers VARCHAR, _topic VARCHAR,
   _partition INTEGER, _offset BIGINT, _accepted_at TIMESTAMPTZ, _ingested_at TIMESTAMPTZ)`;
@@ -155,8 +156,9 @@ export class KafkaBronzeWorker {
         );
         if (r.key === null) appender.appendNull();
         else appender.appendVarchar(r.key);
-        appender.appendVarchar(r.value.toString('utf8'));
-        appender.appendVarchar(JSON.stringify(r.headers));
+        const { payload, headers } = bronzePayload(r);
+        appender.appendVarchar(payload);
+        appender.appendVarchar(headers);
         appender.appendVarchar(r.topic);
         appender.appendInteger(r.partition);
         appender.appendBigInt(BigInt(r.offset));

@@ -110,6 +110,8 @@ export class Platform {
             partitions: config.log.partitions,
             maxEvents: config.simulator.maxEvents,
             faults: config.simulator.faults,
+            // On Kafka, events travel in Confluent's wire format, as other producers send them.
+            wireFormat: config.log.url !== undefined,
             onProgress: progress,
           })
         : null;

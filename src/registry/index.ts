@@ -17,6 +17,7 @@ export { checkCompatibility, parseCompatibilityLevel } from './compatibility.js'
 export {
   decodeWire,
   encodeWire,
+  unframe,
   MAGIC_BYTE,
   WireFormatError,
   WireSerde,

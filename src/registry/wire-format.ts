@@ -158,3 +158,14 @@ export class WireSerde {
 function invalid(id: number, errors: string[]): WireFormatError {
   return new WireFormatError(`value does not match schema id ${id}: ${errors.join('; ')}`);
 }
+
+/**
+ * The payload of a log record that may or may not be framed: a message that starts with the
+ * magic byte and has room for a schema id is Confluent-framed (JSON or text never starts with a
+ * zero byte); anything else is returned as it is, with no schema id.
+ */
+export function unframe(message: Buffer): { payload: Buffer; schemaId: number | null } {
+  if (message.length < HEADER_SIZE || message[0] !== MAGIC_BYTE)
+    return { payload: message, schemaId: null };
+  return { payload: message.subarray(HEADER_SIZE), schemaId: message.readUInt32BE(1) };
+}

@@ -2,7 +2,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Log, LogRecord } from '../log/index.js';
 import type { Metrics } from '../observe/index.js';
-import { subjectForTopic, type SchemaRegistry } from '../registry/index.js';
+import { encodeWire, subjectForTopic, type SchemaRegistry } from '../registry/index.js';
 import { Prng, Simulator, TOPICS, shuffle, type SimEvent } from '../retail/index.js';
 import { applyFaults, NO_FAULTS, type FeedFaults } from './feed-faults.js';
 import type { Source, SourceStatus } from './source.js';
@@ -29,6 +29,12 @@ export interface SimulatorSourceOptions {
   faults?: FeedFaults;
   /** Told about long steps (resuming a long stream fast-forwards the simulator). */
   onProgress?: (message: string) => void;
+  /**
+   * Frame each accepted event in Confluent's wire format (magic byte 0, 4-byte schema id, then
+   * the JSON), as producers on Kafka do, so Confluent consumers and tools read Freshet's topics.
+   * Events the registry refused go to the quarantine topic unframed (they have no schema id).
+   */
+  wireFormat?: boolean;
 }
 
 /** Events generated but not yet durable, by topic; retried as they are after a failure. */
@@ -310,7 +316,8 @@ export class SimulatorSource implements Source {
       };
     }
     headers['freshet.schema-id'] = String(verdict.schemaId);
-    return { topic: event.topic, record: { key: event.key, value, headers } };
+    const framed = this.opts.wireFormat ? encodeWire(verdict.schemaId, value) : value;
+    return { topic: event.topic, record: { key: event.key, value: framed, headers } };
   }
 
   async stop(): Promise<void> {
