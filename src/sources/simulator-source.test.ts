@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -74,6 +74,19 @@ describe('SimulatorSource', () => {
     await writeFile(checkpointPath(), '{"nextSeq": 12'); // torn by a machine crash
     await runUntil(5000);
     expect(await seqsInLog()).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+  });
+
+  it('sends nothing twice when it stops again while still skipping what a crash left in the log', async () => {
+    await runUntil(3000);
+    const beforeCrash = await readFile(checkpointPath(), 'utf8');
+    await runUntil(6000);
+    // A crash after 3,000..5,999 were appended but before their position was saved.
+    await writeFile(checkpointPath(), beforeCrash);
+    // The next run stops (or is killed) while 4,000..5,999 are still to be skipped: the position
+    // it saves must still let the run after it find them.
+    await runUntil(4000);
+    await runUntil(7000);
+    expect(await seqsInLog()).toEqual(Array.from({ length: 7000 }, (_, i) => i));
   });
 
   it('refuses to continue a stream with other simulator settings', async () => {

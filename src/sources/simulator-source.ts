@@ -74,6 +74,12 @@ export class SimulatorSource implements Source {
   private nextSeq = 0;
   private lastError: string | null = null;
   private skip = new Set<number>();
+  /**
+   * The log ends recovery scanned from, kept while `skip` is not empty: the events still to be
+   * skipped sit beyond them, so a position saved meanwhile must not claim more of the log, or a
+   * crash before they are all skipped would hide them from the next recovery (and send them twice).
+   */
+  private scannedFrom: Record<string, number[]> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private startedAt = 0;
@@ -133,10 +139,14 @@ export class SimulatorSource implements Source {
   }
 
   private async saveCheckpoint(): Promise<void> {
+    if (this.skip.size === 0) this.scannedFrom = null;
     const logEnds: Record<string, number[]> = {};
     for (const t of await this.opts.log.topics()) {
       const ends: number[] = [];
-      for (let p = 0; p < t.partitions; p++) ends.push(await this.opts.log.endOffset(t.name, p));
+      for (let p = 0; p < t.partitions; p++) {
+        const end = await this.opts.log.endOffset(t.name, p);
+        ends.push(this.scannedFrom ? Math.min(end, this.scannedFrom[t.name]?.[p] ?? 0) : end);
+      }
       logEnds[t.name] = ends;
     }
     const cp: Checkpoint = {
@@ -185,6 +195,7 @@ export class SimulatorSource implements Source {
         }
       }
     }
+    if (this.skip.size > 0) this.scannedFrom = cp.logEnds;
     this.sim.skipTo(this.nextSeq);
   }
 
