@@ -84,6 +84,7 @@ async function platformSql<T>(url: string, query: string): Promise<T[]> {
 
 interface Health {
   status: string;
+  time?: string;
   events_accepted: number;
   gold_freshness_seconds: number | null;
   tables: Record<string, { version: number; freshness_seconds: number | null }>;
@@ -249,10 +250,29 @@ describe('freshet up, end to end', () => {
       String(total),
     ];
     const p = await PlatformProcess.start(dataDir, args);
-    await waitFor('the stream to finish and gold to catch up', async () => {
-      const h = await getJson<Health & { source: { state: string } }>(`${p.url}/api/health`);
+    type Tested = Health & {
+      source: { state: string };
+      data_tests: {
+        at: number | null;
+        pass: number;
+        fail: number;
+        error: number;
+        problems: unknown[];
+      };
+    };
+    const finished = await waitFor('the stream to finish and gold to catch up', async () => {
+      const h = await getJson<Tested>(`${p.url}/api/health`);
       return h.source.state === 'finished' && h.status === 'ok' ? h : undefined;
     });
+    // The project's data tests ran on the served tables and hold on this hostile feed too.
+    const tested = await waitFor('data tests after the stream', async () => {
+      const h = await getJson<Tested>(`${p.url}/api/health`);
+      return h.data_tests.at !== null && h.data_tests.at > Date.parse(String(finished.time))
+        ? h.data_tests
+        : undefined;
+    });
+    expect(tested.problems).toEqual([]);
+    expect(tested.pass).toBeGreaterThan(30);
     expect(await p.interrupt()).toBe(0);
 
     await expectGoldEqualsOracle(dataDir);

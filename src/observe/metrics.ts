@@ -80,6 +80,12 @@ export class Metrics {
     labelNames: ['table'] as const,
     registers: [this.registry],
   });
+  readonly dataTestFailures = new Gauge({
+    name: 'freshet_data_test_failures',
+    help: "Rows that break each of the project's data tests at their last run (0 = passing).",
+    labelNames: ['test', 'severity'] as const,
+    registers: [this.registry],
+  });
   readonly errors = new Counter({
     name: 'freshet_errors_total',
     help: 'Errors by stage (source, bronze, models, publish, serve). Each is also logged.',

@@ -23,6 +23,17 @@ export interface ModelLoopState {
   results: ModelRunResult[];
 }
 
+/** The project's data tests at their last run in the loop. */
+export interface DataTestState {
+  at: number | null;
+  pass: number;
+  warn: number;
+  fail: number;
+  error: number;
+  /** Every test that did not pass: name, status, failing rows, message. */
+  problems: { name: string; status: string; failures: number | null; message: string }[];
+}
+
 export interface PublishedTable {
   table: string;
   layer: string;
@@ -57,6 +68,7 @@ export class ModelLoop {
     lastError: null,
     results: [],
   };
+  dataTests: DataTestState = { at: null, pass: 0, warn: 0, fail: 0, error: 0, problems: [] };
   readonly published = new Map<string, PublishedTable>();
   private readonly tables = new Map<string, DeltaTable>();
   private readonly dirty = new Map<string, PublishMode>();
@@ -220,6 +232,48 @@ export class ModelLoop {
       );
     }
     this.lastRunClock = t;
+  }
+
+  /**
+   * Runs the project's data tests (schema and singular tests) on the served tables, outside any
+   * model run: a failing test is reported (health, metrics), never a reason to stop the loop.
+   */
+  async runDataTests(): Promise<DataTestState> {
+    const state: DataTestState = {
+      at: Date.now(),
+      pass: 0,
+      warn: 0,
+      fail: 0,
+      error: 0,
+      problems: [],
+    };
+    for (const test of this.runner.compiler.dataTests.values()) {
+      try {
+        const r = await this.runner.runTest(this.conn, test);
+        state[r.status]++;
+        this.metrics.dataTestFailures.set(
+          { test: test.name, severity: test.config.severity },
+          r.failures,
+        );
+        if (r.status !== 'pass')
+          state.problems.push({
+            name: test.name,
+            status: r.status,
+            failures: r.failures,
+            message: r.message,
+          });
+      } catch (err) {
+        state.error++;
+        state.problems.push({
+          name: test.name,
+          status: 'error',
+          failures: null,
+          message: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+    this.dataTests = state;
+    return state;
   }
 
   /** Publishes the size of the project's quarantine model (if it has one) as a metric. */

@@ -230,6 +230,8 @@ export class Platform {
     if (Date.now() - this.lastPublish >= this.config.pipeline.publishIntervalMs) {
       this.lastPublish = Date.now();
       await this.models.publish();
+      // The project's data tests, as often as the lake is published (not every run).
+      await this.models.runDataTests();
     }
     this.updateGauges();
   }

@@ -91,6 +91,7 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
       source: platform.source?.status() ?? null,
       model_runs: models.runs,
       last_model_run_ms: models.lastRunMs === null ? null : Math.round(models.lastRunMs),
+      data_tests: platform.models.dataTests,
       tables,
     });
   });
