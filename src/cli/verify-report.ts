@@ -8,6 +8,12 @@ export function formatVerifyReport(report: VerifyReport, limit: number): string 
       `${m.mart}: ${m.goldRows} rows in gold, ${m.oracleRows} from the oracle, ${m.mismatches} mismatches`,
     );
   }
+  const cs = report.caseStudy;
+  if (cs) {
+    lines.push(
+      `beside (not counted): the case study's model (project/${cs.model}) on the same silver: ${cs.mismatches} of the oracle's ${cs.oracleRows} store-SKUs wrong — ${cs.missingRows} missing, ${cs.wrongQuantity} with the wrong quantity, ${cs.wrongStatus} with the wrong status`,
+    );
+  }
   if (report.eventsNotInLake > 0) {
     lines.push(
       `the lake is behind the log by ${report.eventsNotInLake} events: run \`freshet up\` until it catches up and stop it with Ctrl-C, then verify again`,
