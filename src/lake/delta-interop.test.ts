@@ -41,12 +41,18 @@ interface DeltaRsView {
 }
 
 async function readWithDeltaRs(tableDir: string, ...args: string[]): Promise<DeltaRsView> {
-  try {
-    const { stdout } = await run('python3', [SCRIPT, tableDir, ...args], { timeout: 120_000 });
-    return JSON.parse(stdout) as DeltaRsView;
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr ?? '';
-    throw new Error(`delta-rs failed to read ${tableDir}: ${stderr || (err as Error).message}`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { stdout } = await run('python3', [SCRIPT, tableDir, ...args], { timeout: 120_000 });
+      return JSON.parse(stdout) as DeltaRsView;
+    } catch (err) {
+      const e = err as { stderr?: string; signal?: string | null };
+      // The peer process aborting in native code (seen once under load: "terminate called
+      // without an active exception") is delta-rs' crash, not an answer: ask once more. A table
+      // delta-rs cannot read fails the same way twice.
+      if (attempt === 1 && (e.signal || /terminate called/.test(e.stderr ?? ''))) continue;
+      throw new Error(`delta-rs failed to read ${tableDir}: ${e.stderr || (err as Error).message}`);
+    }
   }
 }
 

@@ -71,4 +71,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip the interpreter's teardown: delta-rs' native thread pools can abort the process while
+    # it shuts down ("terminate called without an active exception"), after the answer is out.
+    os._exit(code)
