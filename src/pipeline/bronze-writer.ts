@@ -1,10 +1,10 @@
-import { quoteIdent, quoteLiteral, writeDataFile, type Connection } from '../engine/index.js';
+import { quoteIdent, writeDataFile, type Connection } from '../engine/index.js';
 import { DeltaTable, type ObjectStore, type StructType } from '../lake/index.js';
 import type { Log, StoredRecord } from '../log/index.js';
 import type { Metrics } from '../observe/index.js';
 import { bronzeAppId, bronzeTableName, lakePath } from './names.js';
 import { maxTimestampStat } from './stats.js';
-import { bronzePayload } from './bronze-payload.js';
+import { appendBronzeBatch, BRONZE_BATCH_DDL, bronzeRowsSql } from './bronze-batch.js';
 
 /**
  * Bronze: every event exactly as the log accepted it, plus where it came from. The payload stays
@@ -25,12 +25,6 @@ export const BRONZE_SCHEMA: StructType = {
     { name: '_ingested_at', type: 'timestamp', nullable: false, metadata: {} },
   ],
 };
-
-// The batch holds only what differs per record, as cheap appender values: numbers as DOUBLE
-// (exact below 2^53) instead of a BigInt and a timestamp object per value, and no per-row topic
-// or stamp. The SELECT that writes the Parquet file adds those and the BRONZE_SCHEMA types.
-const BATCH_DDL = `(event_id VARCHAR, event_key VARCHAR, payload VARCHAR, _headers VARCHAR,
-  _partition INTEGER, _offset DOUBLE, _accepted_ms DOUBLE)`;
 
 export interface BronzeTableState {
   table: string;
@@ -109,7 +103,7 @@ export class BronzeWriter {
     // Stats round a max up to the millisecond, so continuing above it keeps stamps increasing.
     writer.lastStamp = (maxTimestampStat(snapshot.files, '_ingested_at') ?? 0) * 1000;
     await opts.conn.run('CREATE SCHEMA IF NOT EXISTS _freshet');
-    await opts.conn.run(`CREATE OR REPLACE TABLE ${writer.batchTable} ${BATCH_DDL}`);
+    await opts.conn.run(`CREATE OR REPLACE TABLE ${writer.batchTable} ${BRONZE_BATCH_DDL}`);
     return writer;
   }
 
@@ -141,36 +135,14 @@ export class BronzeWriter {
     // after another: so rows become visible in stamp order, and a silver model that takes
     // `_ingested_at > max(_ingested_at)` of what it already holds misses nothing.
     this.lastStamp = Math.max(Date.now() * 1000, this.lastStamp + 1);
-    let maxAccepted = this.state.maxAcceptedAt ?? 0;
-    const appender = await this.conn.raw.createAppender(
+    const maxAccepted = await appendBronzeBatch(
+      this.conn,
       `bronze_batch_${this.state.table}`,
-      '_freshet',
+      batches,
+      this.state.maxAcceptedAt ?? 0,
     );
-    for (const records of batches) {
-      for (const r of records) {
-        appender.appendVarchar(
-          r.headers['freshet.event-id'] ?? `${r.topic}:${r.partition}:${r.offset}`,
-        );
-        if (r.key === null) appender.appendNull();
-        else appender.appendVarchar(r.key);
-        const { payload, headers } = bronzePayload(r);
-        appender.appendVarchar(payload);
-        appender.appendVarchar(headers);
-        appender.appendInteger(r.partition);
-        appender.appendDouble(r.offset);
-        appender.appendDouble(r.timestamp);
-        appender.endRow();
-        if (r.timestamp > maxAccepted) maxAccepted = r.timestamp;
-      }
-    }
-    appender.closeSync();
     try {
-      const rows = `(SELECT event_id, event_key, payload, _headers,
-          CAST(${quoteLiteral(this.topic)} AS VARCHAR) AS _topic, _partition,
-          CAST(_offset AS BIGINT) AS _offset,
-          make_timestamptz(CAST(_accepted_ms AS BIGINT) * 1000) AS _accepted_at,
-          make_timestamptz(CAST(${this.lastStamp} AS BIGINT)) AS _ingested_at
-        FROM ${this.batchTable})`;
+      const rows = bronzeRowsSql(this.batchTable, this.topic, this.lastStamp);
       const add = await writeDataFile(this.conn, rows, this.delta, this.tmpDir);
       const txns = batches.flatMap((records, p) =>
         records.length === 0

@@ -12,7 +12,6 @@
 // progress; bronze itself always resumes from the lake.
 
 import { randomUUID } from 'node:crypto';
-import { DuckDBTimestampTZValue } from '@duckdb/node-api';
 import type { Consumer } from '@platformatic/kafka';
 import { quoteIdent, writeDataFile, type Connection } from '../engine/index.js';
 import { CommitConflictError, DeltaTable, type ObjectStore } from '../lake/index.js';
@@ -20,10 +19,7 @@ import { KafkaLog, parseKafkaUrl, type StoredRecord } from '../log/index.js';
 import { BRONZE_SCHEMA } from './bronze-writer.js';
 import { bronzeAppId, bronzeTableName, lakePath } from './names.js';
 import { maxTimestampStat } from './stats.js';
-import { bronzePayload } from './bronze-payload.js';
-
-const BATCH_DDL = `(event_id VARCHAR, event_key VARCHAR, payload VARCHAR, _headers VARCHAR, _topic VARCHAR,
-  _partition INTEGER, _offset BIGINT, _accepted_at TIMESTAMPTZ, _ingested_at TIMESTAMPTZ)`;
+import { appendBronzeBatch, BRONZE_BATCH_DDL, bronzeRowsSql } from './bronze-batch.js';
 
 export interface KafkaBronzeWorkerOptions {
   /** kafka://host:port[,…][?topicPrefix=…] */
@@ -92,7 +88,7 @@ export class KafkaBronzeWorker {
         worker.tables.set(topic, delta);
       }
       await opts.conn.run('CREATE SCHEMA IF NOT EXISTS _freshet');
-      await opts.conn.run(`CREATE OR REPLACE TABLE ${batchTable} ${BATCH_DDL}`);
+      await opts.conn.run(`CREATE OR REPLACE TABLE ${batchTable} ${BRONZE_BATCH_DDL}`);
       group.topics.trackAll(...opts.topics.map((t) => log.kafkaTopic(t)));
       const session = opts.sessionTimeoutMs ?? 6000;
       await group.joinGroup({
@@ -144,30 +140,11 @@ export class KafkaBronzeWorker {
     // Stamps keep increasing per table across workers as far as this snapshot shows.
     const seen = (maxTimestampStat(snapshot.files, '_ingested_at') ?? 0) * 1000;
     this.lastStamp = Math.max(Date.now() * 1000, this.lastStamp + 1, seen + 1000);
-    const ingestedAt = new DuckDBTimestampTZValue(BigInt(this.lastStamp));
-    const appender = await this.opts.conn.raw.createAppender(
+    await appendBronzeBatch(
+      this.opts.conn,
       this.batchTable.slice('_freshet.'.length).replaceAll('"', ''),
-      '_freshet',
+      batches,
     );
-    for (const records of batches) {
-      for (const r of records) {
-        appender.appendVarchar(
-          r.headers['freshet.event-id'] ?? `${r.topic}:${r.partition}:${r.offset}`,
-        );
-        if (r.key === null) appender.appendNull();
-        else appender.appendVarchar(r.key);
-        const { payload, headers } = bronzePayload(r);
-        appender.appendVarchar(payload);
-        appender.appendVarchar(headers);
-        appender.appendVarchar(r.topic);
-        appender.appendInteger(r.partition);
-        appender.appendBigInt(BigInt(r.offset));
-        appender.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(r.timestamp) * 1000n));
-        appender.appendTimestampTZ(ingestedAt);
-        appender.endRow();
-      }
-    }
-    appender.closeSync();
     const progress = batches.flatMap((records, i) =>
       records.length === 0
         ? []
@@ -175,7 +152,12 @@ export class KafkaBronzeWorker {
     );
     const txns = progress.map((x) => ({ appId: bronzeAppId(topic, x.partition), version: x.last }));
     try {
-      const add = await writeDataFile(this.opts.conn, this.batchTable, delta, this.opts.tmpDir);
+      const add = await writeDataFile(
+        this.opts.conn,
+        bronzeRowsSql(this.batchTable, topic, this.lastStamp),
+        delta,
+        this.opts.tmpDir,
+      );
       await delta.commit(add ? [{ add }] : [], {
         operation: 'WRITE',
         operationParameters: { mode: 'Append', partitionBy: '[]' },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeWire } from '../registry/index.js';
-import { bronzePayload } from './bronze-payload.js';
+import { bronzePayload } from './bronze-batch.js';
 
 describe('bronzePayload', () => {
   const json = Buffer.from('{"event_id":"e1"}');
