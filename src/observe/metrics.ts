@@ -86,6 +86,12 @@ export class Metrics {
     labelNames: ['test', 'severity'] as const,
     registers: [this.registry],
   });
+  readonly httpIngestRequests = new Counter({
+    name: 'freshet_http_ingest_requests_total',
+    help: 'HTTP ingest requests by source and outcome (accepted, replayed, or why refused: unauthorized, forbidden, invalid, malformed, too_large, throttled, ...).',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly errors = new Counter({
     name: 'freshet_errors_total',
     help: 'Errors by stage (source, bronze, models, publish, serve). Each is also logged.',

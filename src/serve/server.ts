@@ -25,11 +25,13 @@ export class ServeError extends Error {
 
 /**
  * Everything on one port: the JSON API under /api, the schema registry's Confluent REST API
- * under /registry, Prometheus at /metrics, the dashboard at /.
+ * under /registry, HTTP ingest under /ingest (when given: createIngest in src/sources/http),
+ * Prometheus at /metrics, the dashboard at /.
  */
-export function createApp(platform: Platform, conn: Connection): Hono {
+export function createApp(platform: Platform, conn: Connection, ingest?: Hono): Hono {
   const app = new Hono();
   app.route('/api', apiRoutes(platform, conn));
+  if (ingest) app.route('/ingest', ingest);
   app.route('/registry', registryRoutes(platform.registry));
   app.get('/metrics', async (c) => {
     const body = await platform.metrics.registry.metrics();
@@ -59,10 +61,10 @@ export interface RunningServer {
 /** Starts the HTTP server; a taken port becomes one clear sentence. */
 export async function startServer(
   platform: Platform,
-  opts: { port: number; host: string },
+  opts: { port: number; host: string; ingest?: Hono },
 ): Promise<RunningServer> {
   const conn = await platform.session.connect();
-  const app = createApp(platform, conn);
+  const app = createApp(platform, conn, opts.ingest);
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }) as Server;
     server.once('error', (err: NodeJS.ErrnoException) => {
