@@ -3,3 +3,11 @@ export { SimulatorSource, SimulatorMismatchError, QUARANTINE_TOPIC } from './sim
 export type { SimulatorSourceOptions } from './simulator-source.js';
 export { applyFaults, hasFaults, NO_FAULTS } from './feed-faults.js';
 export type { FeedFaults } from './feed-faults.js';
+export {
+  PostgresCdcSource,
+  PG_QUARANTINE_TOPIC,
+  CaptureSetupError,
+  UNAVAILABLE_VALUE,
+  ValueConversionError,
+} from './postgres/index.js';
+export type { PostgresCdcSourceOptions, PostgresCdcStatus } from './postgres/index.js';
