@@ -139,6 +139,10 @@ function program(): Command {
       d.pipeline.bronzeIntervalMs,
     )
     .option(
+      '--no-bronze-thread',
+      'write bronze on the main thread instead of its own worker thread (embedded log; Kafka bronze always runs on the main thread)',
+    )
+    .option(
       '--publish-interval <ms>',
       'how often silver and gold are committed to the lake',
       number('--publish-interval'),
@@ -225,6 +229,7 @@ function program(): Command {
           modelIntervalMs: o.modelInterval,
           publishIntervalMs: o.publishInterval,
           maxBatch: d.pipeline.maxBatch,
+          bronzeThread: o.bronzeThread,
           compactIntervalMs: o.compactInterval,
         },
       });

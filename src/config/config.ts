@@ -69,6 +69,11 @@ export interface FreshetConfig {
     /** Most records per partition in one bronze commit. Default 50,000. */
     maxBatch: number;
     /**
+     * Write bronze on its own thread (embedded log only): decoding and Parquet then run beside
+     * the thread that appends, not between its appends. Default true.
+     */
+    bronzeThread: boolean;
+    /**
      * How often bronze and append-only silver tables are compacted: streaming commits make many
      * small files, which slow every reader. Default 60,000 ms; 0 turns it off.
      */
@@ -104,6 +109,7 @@ export function defaultConfig(): FreshetConfig {
       modelIntervalMs: 1000,
       publishIntervalMs: 5000,
       maxBatch: 50_000,
+      bronzeThread: true,
       compactIntervalMs: 60_000,
     },
   };

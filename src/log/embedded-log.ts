@@ -23,7 +23,15 @@ import {
 } from './errors.js';
 import { checkRecord, validateTopicName } from './input-validation.js';
 import { kafkaPartition } from './kafka-partitioner.js';
-import type { AppendResult, Log, LogRecord, ReadOptions, StoredRecord, TopicInfo } from './log.js';
+import type {
+  AppendResult,
+  FrameBatch,
+  Log,
+  LogRecord,
+  ReadOptions,
+  StoredRecord,
+  TopicInfo,
+} from './log.js';
 import { PartitionLog, type PartitionRecovery } from './partition-log.js';
 import { prepareRecord, type PreparedRecord } from './record-codec.js';
 import { loadTopics, saveTopics, type TopicTable } from './topic-metadata.js';
@@ -185,15 +193,23 @@ export class EmbeddedLog implements Log {
   ): Promise<StoredRecord[]> {
     this.assertOpen();
     const log = this.partition(topic, partition);
-    const maxRecords = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
-    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-    if (!Number.isSafeInteger(fromOffset) || fromOffset < 0) {
-      throw new RangeError(`fromOffset must be a non-negative integer, got ${fromOffset}`);
-    }
-    if (!(maxRecords >= 1) || !(maxBytes >= 1)) {
-      throw new RangeError('maxRecords and maxBytes must be at least 1');
-    }
-    return log.read(fromOffset, { maxRecords, maxBytes });
+    return log.read(fromOffset, readLimits(fromOffset, opts));
+  }
+
+  /**
+   * What `read` returns, as raw frames for decodeFrames: for a consumer on another thread, so
+   * that parsing and checksumming leave the thread that appends.
+   */
+  async readFrames(
+    topic: string,
+    partition: number,
+    fromOffset: number,
+    opts: ReadOptions = {},
+  ): Promise<FrameBatch> {
+    this.assertOpen();
+    const log = this.partition(topic, partition);
+    const { maxRecords, maxBytes } = readLimits(fromOffset, opts);
+    return log.readFrames(fromOffset, { maxRecords, maxBytes });
   }
 
   async startOffset(topic: string, partition: number): Promise<number> {
@@ -305,4 +321,19 @@ function openPartition(dir: string, topic: string, partition: number, opts: Reso
     segmentBytes: opts.segmentBytes,
     maxBatchBytes: Math.min(MAX_BATCH_BYTES, opts.segmentBytes),
   });
+}
+
+function readLimits(
+  fromOffset: number,
+  opts: ReadOptions,
+): { maxRecords: number; maxBytes: number } {
+  const maxRecords = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (!Number.isSafeInteger(fromOffset) || fromOffset < 0) {
+    throw new RangeError(`fromOffset must be a non-negative integer, got ${fromOffset}`);
+  }
+  if (!(maxRecords >= 1) || !(maxBytes >= 1)) {
+    throw new RangeError('maxRecords and maxBytes must be at least 1');
+  }
+  return { maxRecords, maxBytes };
 }

@@ -1,6 +1,15 @@
 // The log part: the interface every stage codes against, the embedded implementation, and
 // Kafka's partitioner (shared with the Kafka implementation so keys land identically).
-export type { AppendResult, Log, LogRecord, ReadOptions, StoredRecord, TopicInfo } from './log.js';
+export type {
+  AppendResult,
+  FrameBatch,
+  Log,
+  LogRecord,
+  ReadOptions,
+  StoredRecord,
+  TopicInfo,
+} from './log.js';
+export { decodeFrames } from './record-codec.js';
 export { EmbeddedLog } from './embedded-log.js';
 export type { EmbeddedLogOptions } from './embedded-log-options.js';
 export type { FsyncPolicy, PartitionRecovery } from './partition-log.js';

@@ -23,6 +23,17 @@ export interface StoredRecord {
   timestamp: number;
 }
 
+/**
+ * Records of one partition as the embedded log stores them on disk: whole frames, back to back,
+ * not yet parsed or checked (decodeFrames does both). Offsets run from `firstOffset` to
+ * `firstOffset + records - 1`.
+ */
+export interface FrameBatch {
+  frames: Buffer[];
+  records: number;
+  firstOffset: number;
+}
+
 export interface AppendResult {
   partition: number;
   offset: number;

@@ -5,7 +5,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { syncDir } from './durable-fs.js';
 import { LogStorageError, OffsetOutOfRangeError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
-import type { StoredRecord } from './log.js';
+import type { FrameBatch, StoredRecord } from './log.js';
 import { writeFrame, type DecodedRecord, type PreparedRecord } from './record-codec.js';
 import { parseSegmentFileName, Segment, type ReadLimits } from './segment.js';
 
@@ -164,6 +164,37 @@ export class PartitionLog {
       headers: r.headers,
       timestamp: r.timestamp,
     }));
+  }
+
+  /** Raw frames from `fromOffset` on, for a consumer that decodes them elsewhere (see Segment.readFrames). */
+  async readFrames(fromOffset: number, limits: ReadLimits): Promise<FrameBatch> {
+    const start = this.startOffset;
+    const end = this.endOffset;
+    if (fromOffset < start || fromOffset > end) {
+      throw new OffsetOutOfRangeError(this.cfg.topic, this.cfg.partition, fromOffset, start, end);
+    }
+    const frames: Buffer[] = [];
+    let got = { records: 0, bytes: 0 };
+    let next = fromOffset;
+    while (
+      next < end &&
+      got.records < limits.maxRecords &&
+      (got.bytes < limits.maxBytes || got.records === 0)
+    ) {
+      const segment = this.segmentFor(next);
+      if (segment === null) break;
+      segment.pin();
+      const before = got.records;
+      try {
+        got = await segment.readFrames(next, limits, frames, got);
+      } finally {
+        await segment.unpin();
+      }
+      // Offsets are contiguous, so the count read says where the next segment takes over.
+      next = got.records > before ? next + (got.records - before) : segment.visibleEnd;
+      if (next >= segment.visibleEnd && segment === this.active) break;
+    }
+    return { frames, records: got.records, firstOffset: fromOffset };
   }
 
   /** Syncs what 'interval' and 'never' left unsynced. */

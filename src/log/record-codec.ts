@@ -12,6 +12,7 @@
 // checksum computed in JavaScript would cost more than the write itself.
 
 import { crc32 } from 'node:zlib';
+import type { StoredRecord } from './log.js';
 
 export const FRAME_HEADER_BYTES = 8;
 const MAGIC = 1;
@@ -194,4 +195,50 @@ function parseBody(buf: Buffer, start: number, end: number): DecodedRecord | str
   p += 4;
   if (p + valueLength !== end) return 'value length does not match the record length';
   return { offset, timestamp, key, headers, value: buf.subarray(p, end) };
+}
+
+/**
+ * Parses a FrameBatch's frames (from EmbeddedLog.readFrames) into records, checking each
+ * checksum and that the offsets run on from `firstOffset` with no gap: bytes that crossed a
+ * thread boundary are trusted no more than bytes read from disk.
+ */
+export function decodeFrames(
+  batch: { frames: Uint8Array[]; records: number; firstOffset: number },
+  topic: string,
+  partition: number,
+): StoredRecord[] {
+  const out: StoredRecord[] = [];
+  let expected = batch.firstOffset;
+  for (const bytes of batch.frames) {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let pos = 0;
+    while (pos < buf.length) {
+      const frame = decodeFrame(buf, pos, buf.length);
+      if (frame.kind !== 'record') {
+        const why = frame.kind === 'corrupt' ? frame.reason : 'record cut short';
+        throw new Error(`${topic}/${partition}: bad frame at offset ${expected}: ${why}`);
+      }
+      const r = frame.record;
+      if (r.offset !== expected) {
+        throw new Error(`${topic}/${partition}: expected offset ${expected}, found ${r.offset}`);
+      }
+      out.push({
+        topic,
+        partition,
+        offset: r.offset,
+        key: r.key,
+        value: r.value,
+        headers: r.headers,
+        timestamp: r.timestamp,
+      });
+      expected++;
+      pos += frame.frameBytes;
+    }
+  }
+  if (out.length !== batch.records) {
+    throw new Error(
+      `${topic}/${partition}: expected ${batch.records} records, found ${out.length}`,
+    );
+  }
+  return out;
 }

@@ -264,6 +264,59 @@ export class Segment {
     return bytes;
   }
 
+  /**
+   * Like `read`, but hands back the visible frames from `fromOffset` on as raw bytes, unparsed and
+   * unverified: a consumer on another thread decodes them (decodeFrames checks every checksum),
+   * so the thread that appends only pays for the file read and a walk over frame headers.
+   * Appends the bytes to `out` and returns the records and key + value bytes now covered.
+   */
+  async readFrames(
+    fromOffset: number,
+    limits: ReadLimits,
+    out: Buffer[],
+    sofar: { records: number; bytes: number },
+  ): Promise<{ records: number; bytes: number }> {
+    const end = this.visibleBytesCount;
+    const fh = await this.readable();
+    const index = await this.ensureIndex(fh);
+    let pos = index.floor(fromOffset);
+    let { records, bytes } = sofar;
+    let chunk: Buffer = Buffer.alloc(0);
+    let chunkStart = pos;
+    // The run of wanted frames inside the current chunk, [runStart, pos).
+    let runStart = -1;
+    const flush = () => {
+      if (runStart >= 0 && pos > runStart)
+        out.push(chunk.subarray(runStart - chunkStart, pos - chunkStart));
+      runStart = -1;
+    };
+    while (pos < end && records < limits.maxRecords && (bytes < limits.maxBytes || records === 0)) {
+      let head = peekFrame(chunk, pos - chunkStart, chunk.length);
+      if (head === null || pos + head.frameBytes > chunkStart + chunk.length) {
+        flush();
+        const budget = Math.min(
+          Math.max(READ_CHUNK_BYTES, limits.maxBytes - bytes),
+          MAX_READ_CHUNK_BYTES,
+        );
+        chunk = await readAt(fh, pos, Math.min(Math.max(head?.frameBytes ?? 0, budget), end - pos));
+        chunkStart = pos;
+        head = peekFrame(chunk, 0, chunk.length);
+        if (head === null || head.frameBytes > chunk.length) {
+          throw new LogCorruptionError(this.path, `record cut short at byte ${pos}`);
+        }
+      }
+      if (head.offset >= this.visibleEndOffset) break;
+      if (head.offset >= fromOffset) {
+        if (runStart < 0) runStart = pos;
+        records++;
+        bytes += head.frameBytes;
+      }
+      pos += head.frameBytes;
+    }
+    flush();
+    return { records, bytes };
+  }
+
   /** Keeps the file open (and on disk) while a read uses it, even if retention deletes it. */
   pin(): void {
     this.pins++;

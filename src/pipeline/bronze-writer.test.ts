@@ -6,6 +6,7 @@ import { attachLake, Session } from '../engine/index.js';
 import { DeltaTable, LocalObjectStore } from '../lake/index.js';
 import { EmbeddedLog } from '../log/index.js';
 import { Metrics } from '../observe/index.js';
+import { BronzeTable } from './bronze-table.js';
 import { BronzeWriter } from './bronze-writer.js';
 import { bronzeAppId } from './names.js';
 
@@ -80,5 +81,41 @@ describe('BronzeWriter', () => {
     expect((await DeltaTable.open(store, 'bronze/pos_transactions')).tablePath).toBe(
       'bronze/pos_transactions',
     );
+  });
+
+  it('drops records a commit already holds and refuses a batch that skips offsets', async () => {
+    const store = new LocalObjectStore(join(dir, 'lake'));
+    await log.append('pos.transactions', records(0, 90));
+    const conn = await session.connect();
+    const opts = {
+      conn,
+      store,
+      topic: 'pos.transactions',
+      partitions: 3,
+      tmpDir: join(dir, 'tmp'),
+    };
+    const table = await BronzeTable.open(opts);
+    const read = async (p: number, from: number) =>
+      log.read('pos.transactions', p, from, { maxRecords: 1000 });
+    const first = await table.commit([await read(0, 0), [], []]);
+    expect(first?.rows).toBe(await log.endOffset('pos.transactions', 0));
+    // The same batch again (a caller that did not hear of the commit): nothing new, no version.
+    expect(await table.commit([await read(0, 0), [], []])).toBeNull();
+    // Overlapping: only the records past the committed offset are new.
+    const again = await BronzeTable.open(opts);
+    expect(again.positions[0]).toBe(first!.positions[0]);
+    const p1 = await read(1, 0);
+    expect((await again.commit([await read(0, 0), p1, []]))?.rows).toBe(p1.length);
+    // A gap would lose events: refused, naming the partition and offsets.
+    const p2 = await read(2, 3);
+    await expect(again.commit([[], [], p2])).rejects.toThrow(
+      /partition 2 continues at offset 0, but the batch starts at 3/,
+    );
+    await attachLake(session.connection, store);
+    const [row] = await session.connection.rows(
+      'SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM bronze.pos_transactions',
+    );
+    expect(row!.n).toBe(row!.ids);
+    expect(Number(row!.n)).toBe(first!.rows + p1.length);
   });
 });

@@ -9,7 +9,7 @@ import {
 import { DeltaTable, writeIcebergMetadata, type ObjectStore } from '../lake/index.js';
 import type { ModelRunner, ModelRunResult, ParsedModel } from '../models/index.js';
 import type { Metrics } from '../observe/index.js';
-import type { BronzeWriter } from './bronze-writer.js';
+import type { BronzeSink } from './bronze-writer.js';
 import { lakePath, publishAppId } from './names.js';
 
 /** What the serving layer and the health endpoint need to know about the last model run. */
@@ -82,7 +82,7 @@ export class ModelLoop {
     private readonly conn: Connection,
     private readonly store: ObjectStore,
     private readonly runner: ModelRunner,
-    private readonly bronze: BronzeWriter[],
+    private readonly bronze: BronzeSink[],
     private readonly tmpDir: string,
     private readonly metrics: Metrics,
   ) {}

@@ -8,8 +8,9 @@ import { Metrics } from '../observe/index.js';
 import { EmbeddedRegistry, ExternalRegistry, type SchemaRegistry } from '../registry/index.js';
 import { TOPICS } from '../retail/index.js';
 import { QUARANTINE_TOPIC, SimulatorSource, type Source } from '../sources/index.js';
-import { BronzeWriter } from './bronze-writer.js';
-import { openLake, prepareDataDir } from './data-dir.js';
+import { BronzeThread, bronzeThreadAvailable, ThreadedBronzeWriter } from './bronze-thread.js';
+import { BronzeWriter, type BronzeSink } from './bronze-writer.js';
+import { openLake, prepareDataDir, type Lake } from './data-dir.js';
 import { Loop } from './loop.js';
 import { ModelLoop } from './model-loop.js';
 import { LOG_DIR, REGISTRY_DIR, SOURCES_DIR, TMP_DIR } from './names.js';
@@ -66,12 +67,12 @@ export class Platform {
     readonly store: ObjectStore,
     readonly session: Session,
     readonly metrics: Metrics,
-    readonly bronze: BronzeWriter[],
+    readonly bronze: BronzeSink[],
     readonly models: ModelLoop,
     readonly runner: ModelRunner,
     readonly source: Source | null,
-    /** The bronze writers' DuckDB connection, closed with the platform. */
-    private readonly bronzeConn: Connection,
+    /** Closes what the bronze writers hold (their thread or DuckDB connection). */
+    private readonly closeBronze: () => Promise<void>,
   ) {}
 
   /** Opens (or creates) a data dir and rebuilds the serving tables from its lake. */
@@ -95,7 +96,8 @@ export class Platform {
       const registry: SchemaRegistry = config.registry.url
         ? new ExternalRegistry(config.registry.url)
         : await EmbeddedRegistry.open(join(dataDir, REGISTRY_DIR));
-      const { store } = await openLake(dataDir);
+      const lake = await openLake(dataDir);
+      const { store } = lake;
       const session = await Session.open();
       const source = config.simulator.enabled
         ? new SimulatorSource({
@@ -119,24 +121,22 @@ export class Platform {
       // even before its first event, so models that read it compile.
       for (const t of TOPICS) await log.createTopic(t.topic, { partitions: config.log.partitions });
       await log.createTopic(QUARANTINE_TOPIC, { partitions: 1 });
-      const bronzeConn: Connection = await session.connect();
-      const tmpDir = join(dataDir, TMP_DIR);
-      const bronze: BronzeWriter[] = [];
-      for (const t of await log.topics()) {
-        bronze.push(
-          await BronzeWriter.open({
-            log,
-            conn: bronzeConn,
-            store,
-            topic: t.name,
-            partitions: t.partitions,
-            tmpDir,
-            metrics,
-            maxBatch: config.pipeline.maxBatch,
-          }),
-        );
-      }
-      const models = new ModelLoop(session.connection, store, runner, bronze, tmpDir, metrics);
+      const { bronze, closeBronze } = await openBronze(
+        config,
+        dataDir,
+        lake,
+        log,
+        session,
+        metrics,
+      );
+      const models = new ModelLoop(
+        session.connection,
+        store,
+        runner,
+        bronze,
+        join(dataDir, TMP_DIR),
+        metrics,
+      );
       progress('rebuilding the serving tables from the lake…');
       await models.restore(progress);
       return new Platform(
@@ -151,7 +151,7 @@ export class Platform {
         models,
         runner,
         source,
-        bronzeConn,
+        closeBronze,
       );
     } catch (err) {
       await log.close().catch(() => undefined);
@@ -182,7 +182,15 @@ export class Platform {
   async start(): Promise<void> {
     const p = this.config.pipeline;
     this.loops = [
-      new Loop('bronze', p.bronzeIntervalMs, () => this.writeBronze(), this.failure('bronze')),
+      // Fixed rate: under a backlog, bronze commits back to back instead of idling in between.
+      new Loop(
+        'bronze',
+        p.bronzeIntervalMs,
+        () => this.writeBronze(),
+        this.failure('bronze'),
+        0,
+        true,
+      ),
       new Loop('models', p.modelIntervalMs, () => this.transform(), this.failure('models')),
     ];
     if (p.compactIntervalMs > 0) {
@@ -253,7 +261,7 @@ export class Platform {
     } finally {
       await this.log.close();
       this.maintenanceConn?.close();
-      this.bronzeConn.close();
+      await this.closeBronze();
       this.session.close();
       this.state = 'stopped';
     }
@@ -323,4 +331,60 @@ export class Platform {
       goldFreshnessSeconds: seconds(this.models.state.watermark, Date.now()),
     };
   }
+}
+
+/**
+ * The bronze writers, one per topic: on their own thread when the log is the embedded one (see
+ * bronze-thread.ts), else on this thread with a DuckDB connection of the platform's session.
+ */
+async function openBronze(
+  config: FreshetConfig,
+  dataDir: string,
+  lake: Lake,
+  log: Log,
+  session: Session,
+  metrics: Metrics,
+): Promise<{ bronze: BronzeSink[]; closeBronze: () => Promise<void> }> {
+  const tmpDir = join(dataDir, TMP_DIR);
+  const topics = (await log.topics()).map((t) => ({ topic: t.name, partitions: t.partitions }));
+  const maxBatch = config.pipeline.maxBatch;
+  if (config.pipeline.bronzeThread && log instanceof EmbeddedLog && bronzeThreadAvailable()) {
+    const thread = new BronzeThread({
+      lake: lake.location,
+      s3CacheDir: join(dataDir, TMP_DIR, 'lake-cache-bronze'),
+      tmpDir,
+      topics,
+    });
+    try {
+      const bronze = await ThreadedBronzeWriter.openAll({
+        thread,
+        log,
+        store: lake.store,
+        topics,
+        metrics,
+        maxBatch,
+      });
+      return { bronze, closeBronze: () => thread.close() };
+    } catch (err) {
+      await thread.close();
+      throw err;
+    }
+  }
+  const conn = await session.connect();
+  const bronze: BronzeSink[] = [];
+  for (const { topic, partitions } of topics) {
+    bronze.push(
+      await BronzeWriter.open({
+        log,
+        conn,
+        store: lake.store,
+        topic,
+        partitions,
+        tmpDir,
+        metrics,
+        maxBatch,
+      }),
+    );
+  }
+  return { bronze, closeBronze: async () => conn.close() };
 }
