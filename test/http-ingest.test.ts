@@ -80,7 +80,7 @@ afterEach(async () => {
 const ship = (i: number) => ({ shipment_id: `SH${i}`, store_id: `S${i % 3}`, qty: i + 1 });
 
 function post(
-  body: BodyInit,
+  body: RequestInit['body'],
   opts: { type?: string; key?: string; token?: string | null; path?: string } = {},
 ) {
   const headers: Record<string, string> = { 'Content-Type': opts.type ?? 'application/json' };
@@ -89,6 +89,16 @@ function post(
   const init = { method: 'POST', headers, body, duplex: 'half' } as RequestInit;
   return fetch(`${base}/${opts.path ?? `logistics/${TOPIC}`}`, init);
 }
+
+/** The fields the tests read from a response body. */
+interface Reply {
+  error: string;
+  line?: number;
+  accepted: number;
+  idempotencyKey: string | null;
+  problems: Array<Record<string, unknown>>;
+}
+const json = (res: Response) => res.json() as Promise<Reply>;
 
 async function readAll(topic = TOPIC): Promise<StoredRecord[]> {
   const out: StoredRecord[] = [];
@@ -101,7 +111,7 @@ describe('HTTP ingest: accepting batches', () => {
   it('accepts a JSON array and {records}: durable in the log with source, event id and schema id', async () => {
     const res = await post(JSON.stringify([ship(1), ship(2)]), { key: 'batch-1' });
     expect(res.status).toBe(200);
-    const receipt = await res.json();
+    const receipt = await json(res);
     expect(receipt).toEqual({
       source: 'logistics',
       topic: TOPIC,
@@ -136,7 +146,7 @@ describe('HTTP ingest: accepting batches', () => {
     const body = `${JSON.stringify(ship(1))}\n\n${JSON.stringify(ship(2))}\r\n${JSON.stringify(ship(3))}\n`;
     const res = await post(body, { type: 'application/x-ndjson', key: 'nd-1' });
     expect(res.status).toBe(200);
-    expect((await res.json()).accepted).toBe(3);
+    expect((await json(res)).accepted).toBe(3);
     const values = (await readAll()).map((r) => JSON.parse(r.value.toString()));
     expect(values).toEqual([ship(1), ship(2), ship(3)]);
   });
@@ -171,13 +181,13 @@ describe('HTTP ingest: tokens and scope', () => {
     const none = await post(body, { token: null });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer');
-    expect((await none.json()).error).toMatch(/Authorization: Bearer/);
+    expect((await json(none)).error).toMatch(/Authorization: Bearer/);
     expect((await post(body, { token: 'wrong-token-wrong-token-wrong' })).status).toBe(401);
     expect((await post(body, { token: 'pos-secret-token-abcdefghijklmnop' })).status).toBe(401);
     expect((await post(body, { path: `nobody/${TOPIC}` })).status).toBe(401);
     const outside = await post(body, { path: `logistics/${OTHER}` });
     expect(outside.status).toBe(403);
-    const err = (await outside.json()).error as string;
+    const err = (await json(outside)).error as string;
     expect(err).toMatch(/may not write topic "pos.transactions"/);
     expect(err).not.toContain(TOKEN);
     expect(await readAll()).toHaveLength(0);
@@ -195,7 +205,7 @@ describe('HTTP ingest: refusing bad input', () => {
     ].join('\n');
     const res = await post(nd, { type: 'application/x-ndjson', key: 'bad-1' });
     expect(res.status).toBe(422);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.error).toMatch(/nothing of this batch was appended/);
     expect(body.problems).toEqual([
       { index: 1, line: 2, field: '/qty', reason: 'must be >= 1' },
@@ -203,7 +213,7 @@ describe('HTTP ingest: refusing bad input', () => {
     ]);
     const arr = await post(JSON.stringify([ship(1), { shipment_id: 7, qty: 1 }]));
     expect(arr.status).toBe(422);
-    expect((await arr.json()).problems).toEqual([
+    expect((await json(arr)).problems).toEqual([
       { index: 1, field: '/shipment_id', reason: 'must be string' },
     ]);
     expect(await readAll()).toHaveLength(0);
@@ -217,15 +227,15 @@ describe('HTTP ingest: refusing bad input', () => {
   it('400 for malformed JSON and for a malformed NDJSON line, naming the line', async () => {
     const res = await post('[{"shipment_id": "A", "qty": 1},');
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatch(/not valid JSON/);
+    expect((await json(res)).error).toMatch(/not valid JSON/);
     const obj = await post('{"shipment_id": "A"}');
     expect(obj.status).toBe(400);
-    expect((await obj.json()).error).toMatch(/array of events/);
+    expect((await json(obj)).error).toMatch(/array of events/);
     const nd = await post(`${JSON.stringify(ship(1))}\n{"shipment_id": "B", qty: 2}\n`, {
       type: 'application/x-ndjson',
     });
     expect(nd.status).toBe(400);
-    const body = await nd.json();
+    const body = await json(nd);
     expect(body.line).toBe(2);
     expect(body.error).toMatch(/^line 2 is not valid JSON/);
     expect(await readAll()).toHaveLength(0);
@@ -234,10 +244,10 @@ describe('HTTP ingest: refusing bad input', () => {
   it('415 for other content types, 404 for a topic without a schema', async () => {
     const res = await post('a,b\n1,2', { type: 'text/csv' });
     expect(res.status).toBe(415);
-    expect((await res.json()).error).toMatch(/application\/x-ndjson/);
+    expect((await json(res)).error).toMatch(/application\/x-ndjson/);
     const unknown = await post(JSON.stringify([ship(1)]), { path: 'logistics/logistics.unknown' });
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).error).toMatch(/subject logistics.unknown-value/);
+    expect((await json(unknown)).error).toMatch(/subject logistics.unknown-value/);
   });
 
   it('413 for a body past the limit, sent streaming without a length, refused before it ends', async () => {
@@ -255,7 +265,7 @@ describe('HTTP ingest: refusing bad input', () => {
     });
     const res = await post(endless, { type: 'application/x-ndjson', key: 'big' });
     expect(res.status).toBe(413);
-    expect((await res.json()).error).toMatch(/larger than 65536 bytes/);
+    expect((await json(res)).error).toMatch(/larger than 65536 bytes/);
     expect(sent).toBeLessThan(64 * 1024 * 64);
     // A declared Content-Length past the limit is refused without reading the body.
     const declared = await post(new Uint8Array(70 * 1024).fill(0x20), {
@@ -285,11 +295,11 @@ describe('HTTP ingest: refusing bad input', () => {
     const second = await post(JSON.stringify([ship(3)]), { key: 'fast' });
     expect(second.status).toBe(429);
     expect(second.headers.get('retry-after')).toBe('3');
-    expect((await second.json()).error).toMatch(/at capacity/);
+    expect((await json(second)).error).toMatch(/at capacity/);
     release();
     const res = await first;
     expect(res.status).toBe(200);
-    expect((await res.json()).accepted).toBe(2);
+    expect((await json(res)).accepted).toBe(2);
     // Capacity is back once the first finished.
     expect((await post(JSON.stringify([ship(3)]), { key: 'fast' })).status).toBe(200);
   });
@@ -300,39 +310,39 @@ describe('HTTP ingest: idempotency', () => {
     const body = JSON.stringify([ship(1), ship(2), ship(3)]);
     const first = await post(body, { key: 'retry-me' });
     expect(first.status).toBe(200);
-    const receipt = await first.json();
+    const receipt = await json(first);
     const again = await post(body, { key: 'retry-me' });
     expect(again.status).toBe(200);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    expect(await again.json()).toEqual(receipt);
+    expect(await json(again)).toEqual(receipt);
     expect(await readAll()).toHaveLength(3);
 
     await stopApp();
     await startApp();
     const afterRestart = await post(body, { key: 'retry-me' });
     expect(afterRestart.status).toBe(200);
-    expect(await afterRestart.json()).toEqual(receipt);
+    expect(await json(afterRestart)).toEqual(receipt);
     expect(await readAll()).toHaveLength(3);
     // The same key with another body is a client mistake, not a retry.
     const other = await post(JSON.stringify([ship(9)]), { key: 'retry-me' });
     expect(other.status).toBe(422);
-    expect((await other.json()).error).toMatch(/different body/);
+    expect((await json(other)).error).toMatch(/different body/);
     // Without a key every request is new (and says so).
     const unkeyed = await post(body);
-    expect((await unkeyed.json()).idempotencyKey).toBeNull();
+    expect((await json(unkeyed)).idempotencyKey).toBeNull();
     expect(await readAll()).toHaveLength(6);
   });
 
   it('a batch durable in the log whose key line was lost (crash between the two) is found in the log', async () => {
     const body = JSON.stringify([ship(1), ship(2)]);
-    const receipt = await (await post(body, { key: 'lost-line' })).json();
+    const receipt = await json(await post(body, { key: 'lost-line' }));
     await stopApp();
     // The key file gone entirely: the worst case of a lost line.
     await unlink(join(dir, 'ingest', 'logistics.keys.jsonl'));
     await startApp();
     const retry = await post(body, { key: 'lost-line' });
     expect(retry.status).toBe(200);
-    expect(await retry.json()).toEqual(receipt);
+    expect(await json(retry)).toEqual(receipt);
     expect(await readAll()).toHaveLength(2);
   });
 
@@ -362,7 +372,7 @@ describe('HTTP ingest: idempotency', () => {
     await startApp();
     const res = await post(body, { key: 'torn' });
     expect(res.status).toBe(200);
-    expect((await res.json()).accepted).toBe(3);
+    expect((await json(res)).accepted).toBe(3);
     const records = await readAll();
     expect(records.map((r) => r.headers['freshet.ingest-index']).sort()).toEqual(['0', '1', '2']);
     expect(JSON.parse(records[2]!.value.toString())).toEqual(events[1]);
@@ -385,7 +395,7 @@ describe('HTTP ingest: hostile input', () => {
       type: 'application/x-ndjson',
     });
     expect(res.status).toBe(413);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.line).toBe(2);
     expect(body.error).toMatch(/^line 2 is \d+ bytes; one event may be at most 1048576 bytes/);
     expect(await readAll()).toHaveLength(0);
@@ -395,7 +405,7 @@ describe('HTTP ingest: hostile input', () => {
     const deep = `[${'{"a":'.repeat(100) + '1' + '}'.repeat(100)}]`;
     const res = await post(deep);
     expect(res.status).toBe(422);
-    expect((await res.json()).problems[0]).toMatchObject({
+    expect((await json(res)).problems[0]).toMatchObject({
       index: 0,
       reason: expect.stringMatching(/nests deeper than 64/),
     });
@@ -412,14 +422,14 @@ describe('HTTP ingest: hostile input', () => {
   it('"__proto__" keys are refused naming the field, and nothing is polluted', async () => {
     const res = await post('[{"shipment_id":"A","qty":1,"__proto__":{"polluted":true}}]');
     expect(res.status).toBe(422);
-    expect((await res.json()).problems).toEqual([
+    expect((await json(res)).problems).toEqual([
       { index: 0, field: '/__proto__', reason: expect.stringMatching(/prototype pollution/) },
     ]);
     const nd = await post('{"shipment_id":"A","qty":1,"nested":{"__proto__":{"x":1}}}\n', {
       type: 'application/x-ndjson',
     });
     expect(nd.status).toBe(422);
-    expect((await nd.json()).problems[0]).toMatchObject({ line: 1, field: '/nested/__proto__' });
+    expect((await json(nd)).problems[0]).toMatchObject({ line: 1, field: '/nested/__proto__' });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(await readAll()).toHaveLength(0);
   });
@@ -433,9 +443,9 @@ describe('HTTP ingest: hostile input', () => {
     ]);
     const res = await post(Buffer.concat([good, bad]), { type: 'application/x-ndjson' });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ line: 2, error: 'line 2 is not valid UTF-8' });
-    const json = await post(Buffer.concat([Buffer.from('['), bad, Buffer.from(']')]));
-    expect(json.status).toBe(400);
+    expect(await json(res)).toMatchObject({ line: 2, error: 'line 2 is not valid UTF-8' });
+    const array = await post(Buffer.concat([Buffer.from('['), bad, Buffer.from(']')]));
+    expect(array.status).toBe(400);
     expect(await readAll()).toHaveLength(0);
   });
 });

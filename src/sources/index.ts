@@ -11,3 +11,18 @@ export {
   ValueConversionError,
 } from './postgres/index.js';
 export type { PostgresCdcSourceOptions, PostgresCdcStatus } from './postgres/index.js';
+export {
+  createIngest,
+  HttpPullSource,
+  PullHttpError,
+  ingestEventId,
+  pullEventId,
+} from './http/index.js';
+export type {
+  EventProblem,
+  HttpPullSourceOptions,
+  HttpSourceConfig,
+  Ingest,
+  IngestOptions,
+  IngestReceipt,
+} from './http/index.js';

@@ -3,3 +3,6 @@ export { createIngest, type Ingest, type EventProblem } from './ingest-routes.js
 export type { IngestOptions, HttpSourceConfig } from './options.js';
 export type { IngestReceipt } from './receipt.js';
 export { ingestEventId } from './event-ids.js';
+export { HttpPullSource, PullHttpError, pullEventId } from './pull-source.js';
+export type { HttpPullSourceOptions } from './pull-source.js';
+export { getPath } from './json-path.js';
