@@ -45,6 +45,7 @@ import {
   keyOf,
   qualifiedName,
   tupleToRow,
+  UNAVAILABLE_VALUE,
   type Row,
   type TableModel,
 } from './table-model.js';
@@ -636,6 +637,13 @@ export class PostgresCdcSource implements Source {
         if (msg.oldTuple) {
           const old = tupleToRow(rel.model, msg.oldTuple);
           before = msg.oldKind === 'full' ? old : keyOf(rel.model, old);
+          // Under FULL the old row carries the TOASTed values the new row leaves out ('u'):
+          // the only case where the unchanged value is known, so it is filled in.
+          if (msg.oldKind === 'full') {
+            for (const [k, v] of Object.entries(after)) {
+              if (v === UNAVAILABLE_VALUE && old[k] !== UNAVAILABLE_VALUE) after[k] = old[k]!;
+            }
+          }
         }
       } else {
         const old = tupleToRow(rel.model, msg.oldTuple);
