@@ -430,6 +430,12 @@ describe('HTTP ingest: hostile input', () => {
     });
     expect(nd.status).toBe(422);
     expect((await json(nd)).problems[0]).toMatchObject({ line: 1, field: '/nested/__proto__' });
+    // Spelled with an escape, it is still found.
+    const escaped = await post('{"shipment_id":"A","qty":1,"\\u005f_proto__":{"x":1}}\n', {
+      type: 'application/x-ndjson',
+    });
+    expect(escaped.status).toBe(422);
+    expect((await json(escaped)).problems[0]).toMatchObject({ line: 1, field: '/__proto__' });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(await readAll()).toHaveLength(0);
   });

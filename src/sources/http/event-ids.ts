@@ -6,11 +6,16 @@ import { createHash } from 'node:crypto';
 
 /** `<source>-<32 hex of sha256(source, topic, key)>-<index>`; the key may be any text. */
 export function ingestEventId(source: string, topic: string, key: string, index: number): string {
+  return `${ingestEventIdPrefix(source, topic, key)}${index}`;
+}
+
+/** Everything of the id but the index: hashed once per batch, not once per event. */
+export function ingestEventIdPrefix(source: string, topic: string, key: string): string {
   const digest = createHash('sha256')
     .update(`${source}\u0000${topic}\u0000${key}`, 'utf8')
     .digest('hex')
     .slice(0, 32);
-  return `${source}-${digest}-${index}`;
+  return `${source}-${digest}-`;
 }
 
 /** Idempotency keys: 1 to 255 visible ASCII characters (they travel in headers and file lines). */

@@ -13,7 +13,7 @@ import { encodeWire, subjectForTopic } from '../../registry/index.js';
 import { Authenticator, inScope } from './auth.js';
 import { Admission } from './backpressure.js';
 import { readBody } from './body.js';
-import { HEADER, IDEMPOTENCY_KEY, ingestEventId } from './event-ids.js';
+import { HEADER, IDEMPOTENCY_KEY, ingestEventIdPrefix } from './event-ids.js';
 import { IdempotencyStore } from './idempotency-store.js';
 import { resolveIngestOptions, type IngestOptions, type ResolvedIngestOptions } from './options.js';
 import { parseJsonBatch, parseNdjson, type ParsedEvent } from './parse.js';
@@ -364,6 +364,8 @@ async function toRecords(
   // Without a key the batch cannot be recognised on a retry; its ids are still unique.
   const idKey = key ?? `unkeyed-${randomUUID()}`;
   const keyField = opts.keyFields?.[topic];
+  const idPrefix = ingestEventIdPrefix(source, topic, idKey);
+  const count = String(events.length);
   for (const ev of events) {
     const verdict = await opts.registry.validate(subject, ev.value);
     if (!verdict.ok) {
@@ -381,13 +383,13 @@ async function toRecords(
     if (problems.length > 0) continue;
     const headers: Record<string, string> = {
       'freshet.source': source,
-      'freshet.event-id': ingestEventId(source, topic, idKey, ev.index),
+      'freshet.event-id': `${idPrefix}${ev.index}`,
       'freshet.schema-id': String(verdict.schemaId),
     };
     if (key !== undefined) {
       headers[HEADER.key] = key;
       headers[HEADER.index] = String(ev.index);
-      headers[HEADER.count] = String(events.length);
+      headers[HEADER.count] = count;
       headers[HEADER.hash] = hash;
     }
     const value = Buffer.from(ev.json);

@@ -72,7 +72,27 @@ export function checkShape(
   return null;
 }
 
-function checkEvent(ev: ParsedEvent, limits: ParseLimits, where: string): ParseProblem | null {
+/**
+ * Whether a line's parsed value can hold a hostile shape at all: it has at least `maxDepth`
+ * brackets, the text "__proto__", or a \u escape (which could spell "__proto__"). Most lines
+ * have none, and this scan costs far less than walking the parsed value.
+ */
+function mayBeHostile(text: string, maxDepth: number): boolean {
+  if (text.includes('__proto__') || text.includes('\\u')) return true;
+  let brackets = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 0x7b || c === 0x5b) && ++brackets >= maxDepth) return true;
+  }
+  return false;
+}
+
+function checkEvent(
+  ev: ParsedEvent,
+  limits: ParseLimits,
+  where: string,
+  shapeChecked = false,
+): ParseProblem | null {
   const pos = { index: ev.index, ...(ev.line !== undefined ? { line: ev.line } : {}) };
   if (Buffer.byteLength(ev.json) > limits.maxEventBytes) {
     return {
@@ -91,7 +111,7 @@ function checkEvent(ev: ParsedEvent, limits: ParseLimits, where: string): ParseP
       message: `${where} must be a JSON object, got ${ev.value === null ? 'null' : Array.isArray(ev.value) ? 'an array' : typeof ev.value}`,
     };
   }
-  const shape = checkShape(ev.value, limits.maxDepth);
+  const shape = shapeChecked ? null : checkShape(ev.value, limits.maxDepth);
   if (shape) {
     return {
       status: 422,
@@ -162,7 +182,7 @@ export function parseNdjson(bytes: Buffer, limits: ParseLimits): ParseResult {
       };
     }
     const ev: ParsedEvent = { index: events.length, line, value, json: trimmed };
-    const problem = checkEvent(ev, limits, `line ${line}`);
+    const problem = checkEvent(ev, limits, `line ${line}`, !mayBeHostile(trimmed, limits.maxDepth));
     if (problem) return { ok: false, problem };
     events.push(ev);
   }
@@ -227,7 +247,7 @@ export function parseJsonBatch(bytes: Buffer, limits: ParseLimits): ParseResult 
       };
     }
     const ev: ParsedEvent = { index: i, value, json: JSON.stringify(value) ?? 'null' };
-    const problem = checkEvent(ev, limits, `record ${i}`);
+    const problem = checkEvent(ev, limits, `record ${i}`, true);
     if (problem) return { ok: false, problem };
     events.push(ev);
   }
