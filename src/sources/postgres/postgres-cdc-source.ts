@@ -862,6 +862,7 @@ export class PostgresCdcSource implements Source {
     await this.appendAll(batch.records);
     this.lastFlushFailed = false;
     this.inflight = null;
+    if (this.killed) return; // a crashed process confirms nothing more
     if (batch.confirm !== null && batch.confirm > this.confirmed) {
       this.confirmed = batch.confirm;
       this.cp.confirmedLsn = formatLsn(batch.confirm);
@@ -962,18 +963,18 @@ export class PostgresCdcSource implements Source {
     this.pendingCount = 0;
     this.pendingConfirm = null;
     this.inflight = null;
-    this.saveDisabled = true;
+    this.killed = true;
     await this.stream?.close();
     this.dropSql();
     this.state = 'stopped';
   }
 
-  private saveDisabled = false;
+  private killed = false;
   private hadCheckpoint = false;
 
   /** Saves the checkpoint, except after kill() (a crashed process saves nothing). */
   private async save(): Promise<void> {
-    if (!this.saveDisabled) await saveCheckpoint(this.opts.checkpointPath, this.cp);
+    if (!this.killed) await saveCheckpoint(this.opts.checkpointPath, this.cp);
   }
 
   status(): PostgresCdcStatus {
