@@ -206,6 +206,18 @@ export class PostgresCdcSource implements Source {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.setUp();
+    } catch (err) {
+      this.state = 'failed';
+      this.report(err);
+      this.dropSql();
+      throw err;
+    }
+  }
+
+  /** Checkpoint, catalog, publication, topics, schemas, slot; then the snapshot and stream run on. */
+  private async setUp(): Promise<void> {
     this.stopping = false;
     const loaded = await loadCheckpoint(this.opts.checkpointPath);
     this.hadCheckpoint = loaded !== null;
@@ -300,12 +312,26 @@ export class PostgresCdcSource implements Source {
   private async run(
     replication: { client: pg.Client; snapshotName: string } | null,
   ): Promise<void> {
+    let snapshotName = replication?.snapshotName ?? null;
     try {
-      if (!this.cp.snapshot.done) await this.snapshot(replication?.snapshotName ?? null);
+      while (!this.cp.snapshot.done && !this.stopping) {
+        try {
+          await this.snapshot(snapshotName);
+        } catch (err) {
+          // Lost connection mid-snapshot: resume from the last saved chunk. The exported snapshot
+          // may be gone with it, so the rest is read from a new one (see snapshot()).
+          if (this.stopping) return;
+          this.report(err);
+          this.dropSql();
+          snapshotName = null;
+          await new Promise((r) => setTimeout(r, this.opts.reconnectDelayMs ?? 1000));
+        }
+      }
     } finally {
       // The exported snapshot lives as long as the connection that made the slot; done with it.
       await replication?.client.end().catch(() => undefined);
     }
+    if (this.stopping) return;
     this.startHeartbeat();
     while (!this.stopping) {
       try {
