@@ -173,14 +173,21 @@ describe.skipIf(!up && !process.env.CI)('PostgreSQL CDC source', () => {
     await db.query(
       `BEGIN; UPDATE orders SET qty = 7 WHERE id = 1; DELETE FROM orders WHERE id = 2; COMMIT`,
     );
+    await db.query(`UPDATE orders SET id = 4 WHERE id = 3`);
     await db.query(`TRUNCATE orders`);
     await caughtUp(r.source);
     await r.source.stop();
 
     const recs = await readAll(r.log, 'shop.public.orders');
     const evs = events(recs);
-    expect(evs.map((e) => e.op)).toEqual(['r', 'r', 'c', 'u', 'd', 't']);
-    const [s1, s2, c, u, d, t] = evs as [
+    expect(evs.map((e) => e.op)).toEqual(['r', 'r', 'c', 'u', 'd', 'd', 'c', 't']);
+    // A changed primary key: delete under the old key, create under the new (as Debezium).
+    expect(evs[5]).toMatchObject({ key: '{"id":3}', before: { id: 3 }, after: null });
+    expect(evs[6]).toMatchObject({ key: '{"id":4}', before: null, after: { id: 4, sku: 'C' } });
+    expect(evs[5]!.transaction!.id).toBe(evs[6]!.transaction!.id);
+    const [s1, s2, c, u, d, , , t] = evs as unknown as ChangeEvent[] as [
+      ChangeEvent,
+      ChangeEvent,
       ChangeEvent,
       ChangeEvent,
       ChangeEvent,

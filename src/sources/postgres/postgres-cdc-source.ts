@@ -505,7 +505,8 @@ export class PostgresCdcSource implements Source {
   private onKeepalive(walEnd: Lsn): void {
     // Everything before `walEnd` was sent and handled; with nothing open or pending, that WAL holds
     // no captured change, so the slot may move past it (the heartbeat that keeps WAL from piling up).
-    if (this.txn || this.pendingCount > 0 || this.pendingConfirm !== null || this.flushing) return;
+    if (this.txn || this.pendingCount > 0 || this.pendingConfirm !== null) return;
+    if (this.flushing || this.inflight) return;
     if (walEnd > this.confirmed) {
       this.confirmed = walEnd;
       this.cp.confirmedLsn = formatLsn(walEnd);
@@ -689,7 +690,20 @@ export class PostgresCdcSource implements Source {
       return;
     }
     const op: Op = msg.tag === 'insert' ? 'c' : msg.tag === 'update' ? 'u' : 'd';
-    await this.emitChange(rel, walStart, op, before, after, keyOf(rel.model, (after ?? before)!));
+    const key = keyOf(rel.model, (after ?? before)!);
+    if (op === 'u' && before && keyJson(keyOf(rel.model, before)) !== keyJson(key)) {
+      // The primary key changed: as Debezium, a delete (and tombstone) under the old key, then a
+      // create under the new one, so each key's partition tells that key's whole story.
+      const oldKey = keyOf(rel.model, before);
+      const gone =
+        msg.tag === 'update' && msg.oldKind === 'full'
+          ? before
+          : { ...nulls(rel.model), ...oldKey };
+      await this.emitChange(rel, walStart, 'd', gone, null, oldKey);
+      await this.emitChange(rel, walStart, 'c', null, after, key);
+      return;
+    }
+    await this.emitChange(rel, walStart, op, before, after, key);
   }
 
   private nextN(rel: Relation): number {
@@ -846,13 +860,13 @@ export class PostgresCdcSource implements Source {
   /** Starts a flush unless one runs; one that runs starts the next when it ends. */
   private flush(): void {
     if (this.flushing) return;
-    if (this.pendingCount === 0 && this.pendingConfirm === null) return;
+    if (this.pendingCount === 0 && this.pendingConfirm === null && !this.inflight) return;
     this.flushing = this.flushOnce()
       .catch((err) => this.report(err))
       .finally(() => {
         this.flushing = null;
         // More arrived meanwhile (or a failed append is retried after a pause).
-        if (this.pendingCount > 0 || this.pendingConfirm !== null) {
+        if (this.pendingCount > 0 || this.pendingConfirm !== null || this.inflight) {
           setTimeout(() => this.flush(), this.lastFlushFailed ? 500 : 0);
         }
       });
