@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,9 @@ import type { ChangeEvent } from '../src/sources/postgres/index.js';
  */
 const PORT = Number(process.env.FRESHET_TEST_PG_PORT ?? 5433);
 const BASE = { host: '127.0.0.1', port: PORT, user: 'freshet' };
-const PG_DATA = resolve('.tmp/services/postgres/data');
+/** The services script's cluster (it writes where it put it), for the server-restart test. */
+const PG_ROOT_FILE = resolve('.tmp/services/postgres.root');
+const PG_ROOT = existsSync(PG_ROOT_FILE) ? readFileSync(PG_ROOT_FILE, 'utf8').trim() : null;
 
 /** A test's own connection; a server restart ends it, which must not crash the run. */
 function client(database: string): pg.Client {
@@ -560,27 +562,31 @@ function crashAfterAppends(r: Rig, n: number, topic: string): { done: boolean } 
   return state;
 }
 
-/** Restarts PostgreSQL: with pg_ctl when the services script's cluster is here, else by ending the walsenders. */
+/**
+ * Restarts PostgreSQL: with pg_ctl when the services script's cluster is here, else by ending
+ * the replication connections (the nearest thing a test can do to a server it does not own).
+ */
 async function restartServer(): Promise<void> {
-  if (existsSync(PG_DATA)) {
+  if (PG_ROOT && existsSync(join(PG_ROOT, 'data', 'postmaster.pid'))) {
     const bin = execFileSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1'])
       .toString()
       .trim();
     const cmd = [
       `${bin}/pg_ctl`,
       '-D',
-      PG_DATA,
+      join(PG_ROOT, 'data'),
       '-m',
       'fast',
       '-w',
       'restart',
       '-l',
-      resolve('.tmp/services/postgres/postgres.log'),
+      join(PG_ROOT, 'postgres.log'),
     ];
-    if (process.getuid?.() === 0)
-      execFileSync('runuser', ['-u', 'postgres', '--', ...cmd], { stdio: 'ignore' });
-    else execFileSync(cmd[0]!, cmd.slice(1), { stdio: 'ignore' });
+    const opts = { stdio: 'ignore' as const, cwd: '/' };
+    if (process.getuid?.() === 0) execFileSync('runuser', ['-u', 'postgres', '--', ...cmd], opts);
+    else execFileSync(cmd[0]!, cmd.slice(1), opts);
   } else {
+    console.warn('no services-script cluster here: ending the walsenders instead of restarting');
     await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_replication`);
   }
 }
