@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Session } from '../dist/engine/index.js';
 import { LocalObjectStore } from '../dist/lake/index.js';
-import { EmbeddedLog } from '../dist/log/index.js';
+import { EmbeddedLog, KafkaLog, parseKafkaUrl } from '../dist/log/index.js';
 import { Metrics } from '../dist/observe/index.js';
 import { BronzeThread, BronzeWriter, ThreadedBronzeWriter } from '../dist/pipeline/index.js';
 
@@ -40,6 +40,9 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     'append-only': { type: 'boolean', default: false },
     'same-thread': { type: 'boolean', default: false },
+    log: { type: 'string' },
+    'raw-events': { type: 'string', default: '1000000' },
+    'append-batch': { type: 'string', default: '10000' },
   },
 });
 const rates = values.rates.split(',').map(Number);
@@ -50,7 +53,11 @@ const interval = Number(values['bronze-interval']);
 const maxBatch = Number(values['max-batch']);
 const maxInflight = Number(values.inflight);
 const appendOnly = values['append-only'];
+const kafkaUrl = values.log;
 const sameThread = values['same-thread'];
+/** Most events in one append (one produce request on Kafka). */
+const appendBatch = Number(values['append-batch']);
+const runId = `${process.pid}-${Date.now().toString(36)}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const TENDERS = ['cash', 'card', 'upi', 'wallet'];
@@ -111,7 +118,15 @@ function timed(obj, name, into, key) {
 async function measure(rate) {
   const dir = await mkdtemp(join(tmpdir(), 'freshet-bench-log-'));
   const topic = 'pos.transactions';
-  const log = await EmbeddedLog.open(join(dir, 'log'), { fsync: values.fsync });
+  // Fresh Kafka topics per rate, so every run starts from an empty topic.
+  const kafkaOpts = kafkaUrl && {
+    ...parseKafkaUrl(kafkaUrl),
+    clientId: 'freshet-bench',
+    topicPrefix: `bench-${runId}-${rate}.`,
+  };
+  const log = kafkaOpts
+    ? await KafkaLog.open(kafkaOpts)
+    : await EmbeddedLog.open(join(dir, 'log'), { fsync: values.fsync });
   await log.createTopic(topic, { partitions });
   const session = await Session.open();
   const conn = await session.connect();
@@ -137,11 +152,14 @@ async function measure(rate) {
     timed(writer.delta, 'stageDataFile', stage, 'stage');
     timed(writer.delta, 'append', stage, 'commit');
   } else {
-    // As the platform runs it: frames read here, decoded and committed on the bronze thread.
+    // As the platform runs it: frames read here, decoded and committed on the bronze thread
+    // (on Kafka, the bronze thread fetches with its own client).
     thread = new BronzeThread({
       lake: join(dir, 'lake'),
       tmpDir: join(dir, 'tmp'),
       topics: [{ topic, partitions }],
+      maxBatch,
+      ...(kafkaOpts ? { kafka: { ...kafkaOpts, clientId: 'freshet-bench-bronze' } } : {}),
     });
     [writer] = await ThreadedBronzeWriter.openAll({
       thread,
@@ -151,8 +169,11 @@ async function measure(rate) {
       metrics: new Metrics(),
       maxBatch,
     });
-    timed(log, 'readFrames', stage, 'read');
-    timed(thread, 'commit', stage, 'commit');
+    if (kafkaOpts) timed(thread, 'pull', stage, 'commit');
+    else {
+      timed(log, 'readFrames', stage, 'read');
+      timed(thread, 'commit', stage, 'commit');
+    }
   }
   timed(writer, 'writeOnce', stage, 'total');
 
@@ -175,7 +196,7 @@ async function measure(rate) {
         await sleep(2);
         continue;
       }
-      const n = Math.min(due, 10_000);
+      const n = Math.min(due, appendBatch);
       const records = new Array(n);
       for (let i = 0; i < n; i++) records[i] = event(seq + i);
       seq += n;
@@ -294,17 +315,86 @@ async function measure(rate) {
   };
 }
 
+/**
+ * The same Kafka client with no Freshet in the path: an idempotent acks=all producer sending the
+ * same events in the same batches one request at a time (as KafkaLog does), then a consumer
+ * reading them all back from the earliest offset. Events/s of each.
+ */
+async function rawKafka(total) {
+  const kafka = await import('@platformatic/kafka');
+  const { brokers } = parseKafkaUrl(kafkaUrl);
+  const base = {
+    clientId: 'freshet-bench-raw',
+    bootstrapBrokers: brokers,
+    autocreateTopics: false,
+  };
+  const topicName = `bench-${runId}-raw`;
+  const admin = new kafka.Admin(base);
+  await admin.createTopics({ topics: [topicName], partitions });
+  await admin.close();
+  const producer = new kafka.Producer({
+    ...base,
+    idempotent: true,
+    acks: kafka.ProduceAcks.ALL,
+  });
+  const batch = Math.min(appendBatch, 10_000); // one produce request (the broker's message.max.bytes)
+  const t0 = performance.now();
+  for (let seq = 0; seq < total; seq += batch) {
+    const messages = [];
+    for (let i = seq; i < Math.min(total, seq + batch); i++) {
+      const e = event(i);
+      messages.push({
+        topic: topicName,
+        key: Buffer.from(e.key),
+        value: e.value,
+        headers: new Map(
+          Object.entries(e.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]),
+        ),
+      });
+    }
+    await producer.send({ messages });
+  }
+  const produceS = (performance.now() - t0) / 1000;
+  await producer.close();
+  const consumer = new kafka.Consumer({ ...base, groupId: `bench-raw-${runId}` });
+  const t1 = performance.now();
+  const stream = await consumer.consume({
+    topics: [topicName],
+    mode: kafka.MessagesStreamModes.EARLIEST,
+    autocommit: false,
+    maxWaitTime: 100,
+  });
+  let read = 0;
+  for await (const message of stream) {
+    if (message.value.length > 0) read++;
+    if (read >= total) break;
+  }
+  const consumeS = (performance.now() - t1) / 1000;
+  await stream.close();
+  await consumer.close();
+  return {
+    total,
+    producePerS: Math.round(total / produceS),
+    consumePerS: Math.round(read / consumeS),
+  };
+}
+
 const results = [];
 for (const rate of rates) {
   process.stderr.write(`rate ${rate}/s: ${warmup} s warm-up, ${seconds} s measured…\n`);
   results.push(await measure(rate));
 }
+let raw = null;
+if (kafkaUrl) {
+  process.stderr.write(`raw client: ${values['raw-events']} events produced, then consumed…\n`);
+  raw = await rawKafka(Number(values['raw-events']));
+}
 if (values.json) {
-  console.log(JSON.stringify(results));
+  console.log(JSON.stringify({ results, raw }));
 } else {
   const ms = (v) => (Number.isFinite(v) ? `${Math.round(v)} ms` : '–');
   console.log(
-    `log → bronze, embedded log (fsync ${values.fsync}), ${partitions} partitions, bronze every ${interval} ms, ` +
+    `log → bronze, ${kafkaUrl ? `Kafka at ${kafkaUrl} (idempotent, acks=all)` : `embedded log (fsync ${values.fsync})`}, ${partitions} partitions, bronze every ${interval} ms, ` +
       `~250-byte POS events, ${seconds} s per rate; load average ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}${appendOnly ? '; append only (no bronze)' : ''}`,
@@ -323,6 +413,22 @@ if (values.json) {
       'all in bronze': r.exact ? 'yes' : 'NO',
     })),
   );
+  if (raw) {
+    const best = Math.max(...results.map((r) => r.bronzePerS));
+    console.log(
+      `the same Kafka client with no Freshet in the path (@platformatic/kafka, idempotent acks=all producer, batches of ${appendBatch}, one request at a time; consumer from earliest)`,
+    );
+    console.table([
+      {
+        events: raw.total,
+        'raw produce ev/s': raw.producePerS,
+        'raw consume ev/s': raw.consumePerS,
+        'Freshet into bronze ev/s (best)': best,
+        'Freshet ÷ raw produce': (best / raw.producePerS).toFixed(2),
+        'Freshet ÷ raw consume': (best / raw.consumePerS).toFixed(2),
+      },
+    ]);
+  }
   if (appendOnly) process.exit(0);
   if (sameThread) {
     console.log(

@@ -3,15 +3,25 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { attachLake, Session } from '../dist/engine/index.js';
-import { LocalObjectStore } from '../dist/lake/index.js';
-import { EmbeddedLog } from '../dist/log/index.js';
-import { Metrics } from '../dist/observe/index.js';
-import {
-  BronzeThread,
-  ThreadedBronzeWriter,
-  bronzeThreadAvailable,
-} from '../dist/pipeline/index.js';
+import type * as Engine from '../src/engine/index.js';
+import type * as Lake from '../src/lake/index.js';
+import type * as LogModule from '../src/log/index.js';
+import type * as Observe from '../src/observe/index.js';
+import type * as Pipeline from '../src/pipeline/index.js';
+
+// The worker thread runs dist's JavaScript, so the test drives dist too (typed from the source).
+const dist = (part: string): Promise<unknown> =>
+  import(new URL(`../dist/${part}/index.js`, import.meta.url).href);
+const { attachLake, Session } = (await dist('engine')) as typeof Engine;
+const { LocalObjectStore } = (await dist('lake')) as typeof Lake;
+const { EmbeddedLog } = (await dist('log')) as typeof LogModule;
+const { Metrics } = (await dist('observe')) as typeof Observe;
+const { BronzeThread, ThreadedBronzeWriter, bronzeThreadAvailable } = (await dist(
+  'pipeline',
+)) as typeof Pipeline;
+type EmbeddedLog = LogModule.EmbeddedLog;
+type BronzeThread = Pipeline.BronzeThread;
+type ThreadedBronzeWriter = Pipeline.ThreadedBronzeWriter;
 
 const TOPIC = 'pos.transactions';
 let dir: string;

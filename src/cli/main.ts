@@ -140,7 +140,7 @@ function program(): Command {
     )
     .option(
       '--no-bronze-thread',
-      'write bronze on the main thread instead of its own worker thread (embedded log; Kafka bronze always runs on the main thread)',
+      'write bronze on the main thread instead of its own worker thread',
     )
     .option(
       '--publish-interval <ms>',

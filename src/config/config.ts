@@ -69,8 +69,8 @@ export interface FreshetConfig {
     /** Most records per partition in one bronze commit. Default 50,000. */
     maxBatch: number;
     /**
-     * Write bronze on its own thread (embedded log only): decoding and Parquet then run beside
-     * the thread that appends, not between its appends. Default true.
+     * Write bronze on its own thread: decoding and Parquet then run beside the thread that
+     * appends, not between its appends. Default true.
      */
     bronzeThread: boolean;
     /**

@@ -210,6 +210,42 @@ describe.skipIf(!up && !process.env.CI)('KafkaLog on a real broker', () => {
     }
   });
 
+  it('sends an append bigger than a produce request as several, in order, and refuses an oversized record', async () => {
+    const t = name('big');
+    await log.createTopic(t, { partitions: 2 });
+    // 12,000 × ~260 B ≈ 3 MB: over the broker's 1 MiB per partition batch, so several requests.
+    const records = Array.from({ length: 12_000 }, (_, i) => ({
+      key: `S${i % 37}`,
+      value: Buffer.from(String(i).padEnd(250, '.')),
+      headers: { seq: String(i) },
+    }));
+    const acks = await log.append(t, records);
+    expect(acks).toHaveLength(12_000);
+    for (let p = 0; p < 2; p++) {
+      const mine = acks.filter((a) => a.partition === p).map((a) => a.offset);
+      // Contiguous from 0, in the order given.
+      expect(mine).toEqual(mine.map((_, i) => i));
+      expect(await log.endOffset(t, p)).toBe(mine.length);
+    }
+    const back = await log.read(t, acks[11_999]!.partition, acks[11_999]!.offset);
+    expect(back[0]!.headers.seq).toBe('11999');
+
+    const small = await KafkaLog.open({ brokers: [BROKER], maxRecordBytes: 10_000 });
+    try {
+      await expect(
+        small.append(t, [
+          { key: 'ok', value: Buffer.alloc(100) },
+          { key: 'huge', value: Buffer.alloc(20_000) },
+        ]),
+      ).rejects.toThrow(/is 20004 bytes as stored, over the limit of 10000 bytes/);
+      // Refused before anything was sent: the good record of that append is not there either.
+      expect(await log.endOffset(t, 0)).toBe(acks.filter((a) => a.partition === 0).length);
+      expect(await log.endOffset(t, 1)).toBe(acks.filter((a) => a.partition === 1).length);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('fails with a retriable LogError, not a hang, when no broker answers', async () => {
     const started = Date.now();
     const err = await KafkaLog.open({ brokers: ['127.0.0.1:1'], retries: 1, timeoutMs: 2000 }).then(

@@ -1,9 +1,10 @@
 // Bronze on its own thread. At 100k events/s, decoding log frames, filling DuckDB's appender and
 // writing Parquet cost about as much CPU as producing and appending the events, so on one thread
-// the two halves cap each other. Here the platform's thread only reads raw frames from the
-// embedded log (a file read and a walk over frame headers) and hands them over; a worker thread
-// with its own DuckDB decodes, checks and commits them (BronzeTable), and answers with the new
-// positions. Exactly-once does not depend on the thread: the positions live in the table's Delta
+// the two halves cap each other. On the embedded log, the platform's thread only reads raw frames
+// (a file read and a walk over frame headers) and hands them over; a worker thread with its own
+// DuckDB decodes, checks and commits them (BronzeTable), and answers with the new positions. On
+// Kafka, the worker has its own Kafka client and reads the topics itself (fetching and parsing
+// Kafka's record batches is the larger cost there), and the platform's thread only asks it to. Exactly-once does not depend on the thread: the positions live in the table's Delta
 // txns, and the worker drops whatever a commit already holds. If the worker dies, pending writes
 // fail (the bronze loop reports and retries) and the next write starts a new one, which reads
 // its positions back from the lake.
@@ -11,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DeltaTable, type ObjectStore } from '../lake/index.js';
-import type { EmbeddedLog, FrameBatch } from '../log/index.js';
+import type { EmbeddedLog, FrameBatch, KafkaLogOptions, Log } from '../log/index.js';
 import type { Metrics } from '../observe/index.js';
 import type { BronzeCommit, BronzeTableState } from './bronze-table.js';
 import { bronzeCaughtUp, recordBronzeCommit, type BronzeSink } from './bronze-writer.js';
@@ -25,10 +26,17 @@ export interface BronzeThreadSetup {
   tmpDir: string;
   topics: Array<{ topic: string; partitions: number }>;
   duckdbThreads?: number;
+  /** Set when the log is Kafka: the worker reads it with a client of its own. */
+  kafka?: Pick<KafkaLogOptions, 'brokers' | 'topicPrefix' | 'clientId'>;
+  /** Records per partition per commit when the worker reads the log itself. */
+  maxBatch?: number;
 }
 
 export type BronzeThreadRequest =
-  { type: 'commit'; id: number; topic: string; batches: FrameBatch[] } | { type: 'close' };
+  | { type: 'commit'; id: number; topic: string; batches: FrameBatch[] }
+  /** Kafka: read the topic from the table's positions and commit what is there. */
+  | { type: 'pull'; id: number; topic: string }
+  | { type: 'close' };
 
 export type BronzeThreadReply =
   | { type: 'ready'; tables: Array<{ state: BronzeTableState; positions: number[] }> }
@@ -104,13 +112,28 @@ export class BronzeThread {
     return this.starting;
   }
 
-  async commit(topic: string, batches: FrameBatch[]): Promise<BronzeCommit | null> {
+  /** Whether the worker reads the log itself (Kafka) rather than being sent frames. */
+  get pulls(): boolean {
+    return this.setup.kafka !== undefined;
+  }
+
+  /** Has the worker commit these frames of `topic` (embedded log). */
+  commit(topic: string, batches: FrameBatch[]): Promise<BronzeCommit | null> {
+    return this.request((id) => ({ type: 'commit', id, topic, batches }));
+  }
+
+  /** Has the worker read `topic` from its positions and commit what it finds (Kafka). */
+  pull(topic: string): Promise<BronzeCommit | null> {
+    return this.request((id) => ({ type: 'pull', id, topic }));
+  }
+
+  private async request(make: (id: number) => BronzeThreadRequest): Promise<BronzeCommit | null> {
     await this.ensure();
     const worker = this.worker!;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ type: 'commit', id, topic, batches } satisfies BronzeThreadRequest);
+      worker.postMessage(make(id));
     });
   }
 
@@ -130,7 +153,7 @@ export class BronzeThread {
 
 /**
  * One topic's bronze on the bronze thread: reads raw frames from the embedded log at its
- * positions and has the thread commit them. Positions and state come back from the thread, which
+ * positions and has the thread commit them (on Kafka, has the thread read and commit). Positions and state come back from the thread, which
  * reads them from the lake, so a restarted thread puts this writer right again.
  */
 export class ThreadedBronzeWriter implements BronzeSink {
@@ -138,7 +161,7 @@ export class ThreadedBronzeWriter implements BronzeSink {
 
   private constructor(
     private readonly thread: BronzeThread,
-    private readonly log: EmbeddedLog,
+    private readonly log: Log & Partial<Pick<EmbeddedLog, 'readFrames'>>,
     readonly delta: DeltaTable,
     public state: BronzeTableState,
     positions: number[],
@@ -152,7 +175,8 @@ export class ThreadedBronzeWriter implements BronzeSink {
   /** Starts the thread and opens a writer per topic (in the order given to the thread). */
   static async openAll(opts: {
     thread: BronzeThread;
-    log: EmbeddedLog;
+    /** The embedded log (frames are read from it), or on Kafka the platform's client. */
+    log: Log & Partial<Pick<EmbeddedLog, 'readFrames'>>;
     store: ObjectStore;
     topics: Array<{ topic: string; partitions: number }>;
     metrics: Metrics;
@@ -199,17 +223,9 @@ export class ThreadedBronzeWriter implements BronzeSink {
       this.state = known.state;
       this.positions = [...known.positions];
     }
-    const batches: FrameBatch[] = [];
-    let total = 0;
-    for (let p = 0; p < this.positions.length; p++) {
-      const batch = await this.log.readFrames(this.topic, p, this.positions[p]!, {
-        maxRecords: this.maxBatch,
-      });
-      batches.push(batch);
-      total += batch.records;
-    }
-    if (total === 0) return 0;
-    const commit = await this.thread.commit(this.topic, batches);
+    const commit = this.thread.pulls
+      ? await this.thread.pull(this.topic)
+      : await this.commitFrames();
     if (commit === null) return 0;
     this.state = commit.state;
     this.positions = commit.positions;
@@ -217,5 +233,18 @@ export class ThreadedBronzeWriter implements BronzeSink {
     ready.tables[this.index] = { state: commit.state, positions: commit.positions };
     recordBronzeCommit(this.metrics, commit);
     return commit.rows;
+  }
+
+  private async commitFrames(): Promise<BronzeCommit | null> {
+    const batches: FrameBatch[] = [];
+    let total = 0;
+    for (let p = 0; p < this.positions.length; p++) {
+      const batch = await this.log.readFrames!(this.topic, p, this.positions[p]!, {
+        maxRecords: this.maxBatch,
+      });
+      batches.push(batch);
+      total += batch.records;
+    }
+    return total === 0 ? null : this.thread.commit(this.topic, batches);
   }
 }

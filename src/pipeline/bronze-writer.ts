@@ -30,14 +30,19 @@ export function recordBronzeCommit(metrics: Metrics, commit: BronzeCommit): void
   metrics.bronzeCommitSeconds.observe(commit.seconds);
 }
 
-/** True when every partition of `topic` has been written up to the log's end. */
+/**
+ * True when every partition of `topic` has been written up to the log's end. A position below
+ * the end with nothing left to read counts as caught up: on Kafka, a transaction's commit marker
+ * takes an offset that no reader ever gets.
+ */
 export async function bronzeCaughtUp(
-  log: Pick<Log, 'endOffset'>,
+  log: Pick<Log, 'endOffset' | 'read'>,
   topic: string,
   positions: readonly number[],
 ): Promise<boolean> {
   for (let p = 0; p < positions.length; p++) {
-    if ((await log.endOffset(topic, p)) > positions[p]!) return false;
+    if ((await log.endOffset(topic, p)) <= positions[p]!) continue;
+    if ((await log.read(topic, p, positions[p]!, { maxRecords: 1 })).length > 0) return false;
   }
   return true;
 }
@@ -91,6 +96,12 @@ export class BronzeWriter implements BronzeSink {
   }
 
   async writeOnce(): Promise<number> {
+    const commit = await this.writeBatch();
+    return commit?.rows ?? 0;
+  }
+
+  /** writeOnce, answering with the commit (null when the log held nothing new). */
+  async writeBatch(): Promise<BronzeCommit | null> {
     const positions = this.table.positions;
     const batches = [];
     for (let p = 0; p < positions.length; p++) {
@@ -99,8 +110,7 @@ export class BronzeWriter implements BronzeSink {
       );
     }
     const commit = await this.table.commit(batches);
-    if (commit === null) return 0;
-    recordBronzeCommit(this.metrics, commit);
-    return commit.rows;
+    if (commit !== null) recordBronzeCommit(this.metrics, commit);
+    return commit;
   }
 }

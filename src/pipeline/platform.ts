@@ -334,8 +334,9 @@ export class Platform {
 }
 
 /**
- * The bronze writers, one per topic: on their own thread when the log is the embedded one (see
- * bronze-thread.ts), else on this thread with a DuckDB connection of the platform's session.
+ * The bronze writers, one per topic: on their own thread (see bronze-thread.ts), or with
+ * --no-bronze-thread (and when running from source) on this thread with a connection of the
+ * platform's session.
  */
 async function openBronze(
   config: FreshetConfig,
@@ -348,12 +349,16 @@ async function openBronze(
   const tmpDir = join(dataDir, TMP_DIR);
   const topics = (await log.topics()).map((t) => ({ topic: t.name, partitions: t.partitions }));
   const maxBatch = config.pipeline.maxBatch;
-  if (config.pipeline.bronzeThread && log instanceof EmbeddedLog && bronzeThreadAvailable()) {
+  if (config.pipeline.bronzeThread && bronzeThreadAvailable()) {
     const thread = new BronzeThread({
       lake: lake.location,
       s3CacheDir: join(dataDir, TMP_DIR, 'lake-cache-bronze'),
       tmpDir,
       topics,
+      maxBatch,
+      ...(config.log.url
+        ? { kafka: { ...parseKafkaUrl(config.log.url), clientId: 'freshet-bronze' } }
+        : {}),
     });
     try {
       const bronze = await ThreadedBronzeWriter.openAll({
