@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,6 +26,11 @@ const BASE = { host: '127.0.0.1', port: PORT, user: 'freshet' };
 /** The services script's cluster (it writes where it put it), for the server-restart test. */
 const PG_ROOT_FILE = resolve('.tmp/services/postgres.root');
 const PG_ROOT = existsSync(PG_ROOT_FILE) ? readFileSync(PG_ROOT_FILE, 'utf8').trim() : null;
+
+function parseLsnText(text: string): number {
+  const [hi, lo] = text.split('/').map((h) => parseInt(h, 16));
+  return hi! * 2 ** 32 + lo!;
+}
 
 /** A test's own connection; a server restart ends it, which must not crash the run. */
 function client(database: string): pg.Client {
@@ -488,6 +493,78 @@ describe.skipIf(!up && !process.env.CI)('PostgreSQL CDC source', () => {
     expect(state.size).toBe(table.rows.length);
     for (const row of table.rows) expect(state.get(row.id), `row ${row.id}`).toBe(row.qty);
     await r.log.close();
+  });
+
+  it('appends a transaction larger than a batch in parts and confirms it only at its commit', async () => {
+    await db.query(`CREATE TABLE bulk (id int PRIMARY KEY)`);
+    const r = await rig(['public.bulk'], { maxBatchRecords: 1000 });
+    // Dies right after the first part of the big transaction is durable.
+    const crashed = crashAfterAppends(r, 1, 'shop.public.bulk');
+    await r.source.start();
+    await waitFor('the stream', async () => r.source.status().snapshot.done);
+    await db.query(`INSERT INTO bulk SELECT g FROM generate_series(1, 5500) g`);
+    await waitFor('the crash', async () => crashed.done);
+    const first = events(await readAll(r.log, 'shop.public.bulk'));
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThan(5500);
+    const commitLsn = parseLsnText(first[0]!.id.split(':')[2]!);
+    const saved = JSON.parse(await readFile(r.opts.checkpointPath, 'utf8')) as {
+      confirmedLsn: string | null;
+      consistentPoint: string;
+    };
+    expect(parseLsnText(saved.confirmedLsn ?? saved.consistentPoint)).toBeLessThan(commitLsn);
+
+    const again = new PostgresCdcSource(r.opts);
+    await again.start();
+    await caughtUp(again);
+    await again.stop();
+    const evs = events(await readAll(r.log, 'shop.public.bulk'));
+    expect(evs.length).toBe(5500 + first.length);
+    const byId = new Map(evs.map((e) => [e.id, e.transaction!.total_order]));
+    expect(byId.size).toBe(5500);
+    for (const e of first) expect(byId.get(e.id)).toBe(e.transaction!.total_order);
+    expect(new Set(evs.map((e) => e.after!.id)).size).toBe(5500);
+    await r.log.close();
+  });
+
+  it('stops cleanly in the middle of a snapshot and goes on from there', async () => {
+    await db.query(`CREATE TABLE lines (id int PRIMARY KEY)`);
+    await db.query(`INSERT INTO lines SELECT g FROM generate_series(1, 30000) g`);
+    const r = await rig(['public.lines'], { snapshotChunkSize: 100 });
+    await r.source.start();
+    await waitFor('some chunks', async () => r.source.status().snapshot.rows >= 500);
+    await r.source.stop();
+    expect(r.source.status().snapshot.done).toBe(false);
+    const again = new PostgresCdcSource(r.opts);
+    await again.start();
+    await waitFor('the snapshot', async () => again.status().snapshot.done, 120_000);
+    await again.stop();
+    const evs = events(await readAll(r.log, 'shop.public.lines'));
+    // A clean stop saves after each durable chunk: nothing is read twice.
+    expect(evs).toHaveLength(30_000);
+    expect(new Set(evs.map((e) => e.id)).size).toBe(30_000);
+    expect(evs[evs.length - 1]!.source.snapshot).toBe('last');
+    await r.log.close();
+  });
+
+  it('refuses setups it cannot capture correctly, saying what to do', async () => {
+    await db.query(`CREATE TABLE nokey (v int)`);
+    const a = await rig(['public.nokey']);
+    await expect(a.source.start()).rejects.toThrow(/public\.nokey has no primary key.*add one/);
+    expect(a.source.status().state).toBe('failed');
+    const b = await rig(['public.missing']);
+    await expect(b.source.start()).rejects.toThrow(/public\.missing does not exist/);
+    // A slot dropped behind the source's back: the changes since are gone; it must not pretend.
+    await db.query(`CREATE TABLE gone (id int PRIMARY KEY)`);
+    const c = await rig(['public.gone']);
+    await c.source.start();
+    await waitFor('the stream', async () => c.source.status().snapshot.done);
+    await c.source.stop();
+    await db.query(`SELECT pg_drop_replication_slot($1)`, [c.opts.slot]);
+    await expect(new PostgresCdcSource(c.opts).start()).rejects.toThrow(
+      /slot "freshet_test_\d+_\d+" is gone.*delete the checkpoint to snapshot again/,
+    );
+    for (const x of [a, b, c]) await x.log.close();
   });
 
   it('reconnects and continues when the server restarts mid-stream', async () => {
