@@ -65,3 +65,34 @@ export function snapshotEventId(slot: string, qualifiedTable: string, keyJson: s
 export function keyJson(key: Row): string {
   return JSON.stringify(key);
 }
+
+/** Debezium's `source` block for an event of table `schema.table`. */
+export function sourceBlock(p: {
+  prefix: string;
+  db: string;
+  schema: string;
+  table: string;
+  snapshot: SourceBlock['snapshot'];
+  tsMs: number;
+  txId: number | null;
+  /** The event's own LSN (the snapshot's consistent point for snapshot rows). */
+  lsn: Lsn;
+  /** The LSN of the commit of the event's transaction; null in the snapshot. */
+  commitLsn: Lsn | null;
+}): SourceBlock {
+  return {
+    version: CONNECTOR_VERSION,
+    connector: 'postgresql',
+    name: p.prefix,
+    ts_ms: p.tsMs,
+    snapshot: p.snapshot,
+    db: p.db,
+    // Debezium: [last committed LSN, this event's LSN] as strings, for ordering and dedupe.
+    sequence: JSON.stringify([p.commitLsn === null ? null : String(p.commitLsn), String(p.lsn)]),
+    schema: p.schema,
+    table: p.table,
+    txId: p.txId,
+    lsn: Number(p.lsn),
+    xmin: null,
+  };
+}
