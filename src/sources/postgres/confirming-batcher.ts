@@ -91,10 +91,17 @@ export class ConfirmingBatcher {
       });
   }
 
-  /** Flushes everything pending and waits until it is durable (or the append keeps failing). */
+  /**
+   * Flushes everything pending and waits until it is durable. Gives up when an append fails: what
+   * is not durable stays unconfirmed, and the server sends it again on the next start.
+   */
   async drain(): Promise<void> {
-    this.flush();
-    while (this.flushing) await this.flushing;
+    for (;;) {
+      this.flush();
+      if (!this.flushing) return;
+      await this.flushing;
+      if (this.failed) return;
+    }
   }
 
   /** As a crash: nothing more is appended or confirmed. */
