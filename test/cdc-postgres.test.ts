@@ -156,10 +156,17 @@ describe.skipIf(!up && !process.env.CI)('PostgreSQL CDC source', () => {
 
   afterAll(async () => {
     await db?.end().catch(() => undefined);
+    // A failed test may leave a source streaming: end its connection so its slot can go.
+    await admin
+      ?.query(
+        `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = ANY($1) AND active`,
+        [slots],
+      )
+      .catch(() => undefined);
     for (const s of slots) {
       await admin
         ?.query(
-          `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`,
+          `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1`,
           [s],
         )
         .catch(() => undefined);
