@@ -463,18 +463,37 @@ export class PostgresCdcSource implements Source {
 
   private startHeartbeat(): void {
     const every = this.opts.heartbeatIntervalMs ?? 10_000;
+    let beating = false;
+    let emit = true;
     const beat = async () => {
+      if (beating) return; // a slow server must not pile up heartbeats
+      beating = true;
       try {
         // Asks the server for a keepalive with its current WAL end; onKeepalive confirms it when
-        // nothing captured is pending. The emitted message makes WAL move in this database even
-        // when only other databases write, as Debezium's heartbeat action query does.
+        // nothing captured is pending.
         this.stream?.sendStatus(this.confirmed, true);
         const sql = await this.sqlClient();
-        await sql.query(`SELECT pg_logical_emit_message(false, 'freshet.heartbeat', '')`);
+        if (emit) {
+          // Makes WAL move in this database even when only other databases write, as Debezium's
+          // heartbeat action query does. A role without the right keeps the keepalives only.
+          await sql
+            .query(`SELECT pg_logical_emit_message(false, 'freshet.heartbeat', '')`)
+            .catch((err: { code?: string }) => {
+              if (err.code !== '42501') throw err;
+              emit = false;
+              this.report(
+                new Error(
+                  `${this.name}: role may not call pg_logical_emit_message; heartbeats rely on keepalives only (grant REPLICATION to the role to have both)`,
+                ),
+              );
+            });
+        }
         await this.refreshSlotLag();
       } catch (err) {
         this.dropSql();
         if (!this.stopping) this.report(err);
+      } finally {
+        beating = false;
       }
     };
     this.heartbeat = setInterval(() => void beat(), every);
