@@ -77,99 +77,124 @@ async function platformSql<T>(url: string, query: string): Promise<T[]> {
   return ((await res.json()) as { rows: T[] }).rows;
 }
 
-describe.skipIf(!up && !process.env.CI)('freshet up with its log on Kafka', () => {
-  it('lands every event in bronze exactly once across kill -9 and restarts', async () => {
-    const dataDir = await tempDataDir();
-    dirs.push(dataDir);
-    const prefix = `freshet-e2e-${Date.now().toString(36)}.`;
-    const total = 12_000;
-    const args = [
-      '--log',
-      `kafka://${BROKER}?topicPrefix=${prefix}`,
-      '--partitions',
-      '3',
-      '--stores',
-      '30',
-      '--skus',
-      '200',
-      '--rate',
-      '2000',
-      '--seed',
-      '9',
-      '--max-events',
-      String(total),
-      '--publish-interval',
-      '700',
-    ];
-    let acceptedSoFar = 0;
-    for (const killAfter of [3_000, 7_000]) {
-      const p = await PlatformProcess.start(dataDir, args);
-      await waitFor(`~${killAfter} events accepted`, async () => {
-        const h = await getJson<Health>(`${p.url}/api/health`);
-        return acceptedSoFar + h.events_accepted >= killAfter ? h : undefined;
-      });
-      acceptedSoFar += (await getJson<Health>(`${p.url}/api/health`)).events_accepted;
-      await p.kill9();
-    }
-    const p = await PlatformProcess.start(dataDir, args);
-    await waitFor(
-      'the stream to complete',
-      async () => {
-        const [row] = await platformSql<{ n: number }>(
-          p.url,
-          `select count(*) as n from (${BRONZE_EVENT_IDS})`,
-        );
-        return row && row.n >= total ? row : undefined;
-      },
-      120_000,
-    );
-    expect(await p.interrupt()).toBe(0);
+/** Records a reader gets from a topic partition (transaction markers take offsets, not records). */
+async function countRecords(log: KafkaLog, topic: string, partition: number): Promise<number> {
+  let n = 0;
+  let next = 0;
+  for (;;) {
+    const batch = await log.read(topic, partition, next, { maxRecords: 5000 });
+    if (batch.length === 0) return n;
+    n += batch.length;
+    next = batch[batch.length - 1]!.offset + 1;
+  }
+}
 
-    // Every event id once in bronze, and nothing but the simulator's.
-    const [row] = await sqlJson<{ rows: number; ids: number; lo: number; hi: number }>(
-      dataDir,
-      `with ids as (${BRONZE_EVENT_IDS})
+describe.skipIf(!up && !process.env.CI)('freshet up with its log on Kafka', () => {
+  it.each([
+    ['an idempotent producer', ''],
+    ['a transaction per append', '&transactionalId=freshet-e2e'],
+  ])(
+    'lands every event in bronze exactly once across kill -9 and restarts, with %s',
+    async (_, extra) => {
+      const dataDir = await tempDataDir();
+      dirs.push(dataDir);
+      const prefix = `freshet-e2e-${Date.now().toString(36)}.`;
+      const total = 12_000;
+      const transactional = extra !== '';
+      const args = [
+        '--log',
+        `kafka://${BROKER}?topicPrefix=${prefix}${transactional ? `${extra}-${prefix}` : ''}`,
+        '--partitions',
+        '3',
+        '--stores',
+        '30',
+        '--skus',
+        '200',
+        '--rate',
+        '2000',
+        '--seed',
+        '9',
+        '--max-events',
+        String(total),
+        '--publish-interval',
+        '700',
+      ];
+      let acceptedSoFar = 0;
+      for (const killAfter of [3_000, 7_000]) {
+        const p = await PlatformProcess.start(dataDir, args);
+        await waitFor(`~${killAfter} events accepted`, async () => {
+          const h = await getJson<Health>(`${p.url}/api/health`);
+          return acceptedSoFar + h.events_accepted >= killAfter ? h : undefined;
+        });
+        acceptedSoFar += (await getJson<Health>(`${p.url}/api/health`)).events_accepted;
+        await p.kill9();
+      }
+      const p = await PlatformProcess.start(dataDir, args);
+      await waitFor(
+        'the stream to complete',
+        async () => {
+          const [row] = await platformSql<{ n: number }>(
+            p.url,
+            `select count(*) as n from (${BRONZE_EVENT_IDS})`,
+          );
+          return row && row.n >= total ? row : undefined;
+        },
+        120_000,
+      );
+      expect(await p.interrupt()).toBe(0);
+
+      // Every event id once in bronze, and nothing but the simulator's.
+      const [row] = await sqlJson<{ rows: number; ids: number; lo: number; hi: number }>(
+        dataDir,
+        `with ids as (${BRONZE_EVENT_IDS})
        select count(*) as rows, count(distinct event_id) as ids,
               min(split_part(event_id, '-', 3)::int) as lo, max(split_part(event_id, '-', 3)::int) as hi
        from ids`,
-    );
-    expect(row).toEqual({ rows: total, ids: total, lo: 0, hi: total - 1 });
-
-    // The events are in Kafka under the prefix, as many as bronze holds, on 3 partitions each.
-    const log = await KafkaLog.open({ brokers: [BROKER] });
-    try {
-      const topics = (await log.topics()).filter((t) => t.name.startsWith(prefix));
-      expect(topics.map((t) => t.name).sort()).toEqual(
-        [...TOPICS.map((t) => t.replace('_', '.')), 'freshet.quarantine']
-          .map((t) => prefix + t)
-          .sort(),
       );
-      let inKafka = 0;
-      for (const t of topics) {
-        if (t.name.endsWith('freshet.quarantine')) continue;
-        expect(t.partitions).toBe(3);
-        for (let part = 0; part < t.partitions; part++)
-          inKafka += await log.endOffset(t.name, part);
+      expect(row).toEqual({ rows: total, ids: total, lo: 0, hi: total - 1 });
+
+      // The events are in Kafka under the prefix, as many as bronze holds, on 3 partitions each.
+      const log = await KafkaLog.open({ brokers: [BROKER] });
+      try {
+        const topics = (await log.topics()).filter((t) => t.name.startsWith(prefix));
+        expect(topics.map((t) => t.name).sort()).toEqual(
+          [...TOPICS.map((t) => t.replace('_', '.')), 'freshet.quarantine']
+            .map((t) => prefix + t)
+            .sort(),
+        );
+        let inKafka = 0;
+        for (const t of topics) {
+          if (t.name.endsWith('freshet.quarantine')) continue;
+          expect(t.partitions).toBe(3);
+          for (let part = 0; part < t.partitions; part++) {
+            const records = await countRecords(log, t.name, part);
+            inKafka += records;
+            const end = await log.endOffset(t.name, part);
+            // Without transactions, offsets are the records; with them, markers take offsets too.
+            if (transactional) expect(end).toBeGreaterThan(records);
+            else expect(end).toBe(records);
+          }
+        }
+        expect(inKafka).toBe(total);
+
+        // On Kafka every accepted event is in Confluent's wire format: magic byte 0, then the id
+        // the registry gave its schema; bronze holds the JSON without the frame.
+        const posTopic = topics.find((t) => t.name === `${prefix}pos.transactions`)!;
+        const [first] = await log.read(posTopic.name, 0, 0, { maxRecords: 1 });
+        expect(first!.value[0]).toBe(0);
+        const schemaId = first!.value.readUInt32BE(1);
+        expect(String(schemaId)).toBe(first!.headers['freshet.schema-id']);
+        expect(JSON.parse(first!.value.subarray(5).toString('utf8')).event_id).toBe(
+          first!.headers['freshet.event-id'],
+        );
+        const [payload] = await sqlJson<{ c: string }>(
+          dataDir,
+          'SELECT substr(payload, 1, 1) AS c FROM bronze.pos_transactions LIMIT 1',
+        );
+        expect(payload).toEqual({ c: '{' });
+      } finally {
+        await log.close();
       }
-      expect(inKafka).toBe(total);
-
-      // On Kafka every accepted event is in Confluent's wire format: magic byte 0, then the id
-      // the registry gave its schema; bronze holds the JSON without the frame.
-      const posTopic = topics.find((t) => t.name === `${prefix}pos.transactions`)!;
-      const [first] = await log.read(posTopic.name, 0, 0, { maxRecords: 1 });
-      expect(first!.value[0]).toBe(0);
-      const schemaId = first!.value.readUInt32BE(1);
-      expect(String(schemaId)).toBe(first!.headers['freshet.schema-id']);
-      expect(JSON.parse(first!.value.subarray(5).toString('utf8')).event_id).toBe(
-        first!.headers['freshet.event-id'],
-      );
-      const [payload] = await sqlJson<{ c: string }>(
-        dataDir,
-        'SELECT substr(payload, 1, 1) AS c FROM bronze.pos_transactions LIMIT 1',
-      );
-      expect(payload).toEqual({ c: '{' });
-    } finally {
-      await log.close();
-    }
-  });
+    },
+  );
 });

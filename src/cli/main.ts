@@ -106,7 +106,7 @@ function program(): Command {
     .option('--no-simulator', 'do not run the simulator (serve what the data dir holds)')
     .option(
       '--log <url>',
-      'use an Apache Kafka cluster as the log instead of the embedded one in <data-dir>/log: kafka://host:port[,host:port…][?topicPrefix=…] (idempotent producer, acks=all, topics created with --partitions)',
+      'use an Apache Kafka cluster as the log instead of the embedded one in <data-dir>/log: kafka://host:port[,host:port…][?topicPrefix=…][&transactionalId=…] (idempotent producer, acks=all, topics created with --partitions; with transactionalId every append is one Kafka transaction)',
     )
     .option(
       '--registry <url>',

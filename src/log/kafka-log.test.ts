@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedLog } from './embedded-log.js';
 import {
@@ -205,6 +207,31 @@ describe.skipIf(!up && !process.env.CI)('KafkaLog on a real broker', () => {
         [3, '3'],
       ]);
       expect(await log.read(t, 0, 4)).toEqual([]);
+    } finally {
+      await tx.close();
+    }
+  });
+
+  it('takes over a transactionalId whose last producer died inside an open transaction', async () => {
+    const t = name('orphan');
+    await log.createTopic(t, { partitions: 1 });
+    const txId = `freshet-test-orphan-${run}`;
+    const peer = fileURLToPath(
+      new URL('../../test/peers/kafka-open-transaction.mjs', import.meta.url),
+    );
+    const child = spawnSync(process.execPath, [peer, BROKER, t, txId], { encoding: 'utf8' });
+    expect(child.stdout).toBe('open\n');
+    const tx = await KafkaLog.open({ brokers: [BROKER], transactionalId: txId });
+    try {
+      // The new producer fences the dead one; the coordinator aborts what it left open.
+      const [ack] = await tx.append(t, [{ key: 'next', value: Buffer.from('committed') }]);
+      expect(ack!.offset).toBeGreaterThan(0);
+      let got: string[] = [];
+      for (let i = 0; i < 50 && got.length === 0; i++) {
+        got = (await log.read(t, 0, 0)).map((r) => r.value.toString());
+        if (got.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(got).toEqual(['committed']);
     } finally {
       await tx.close();
     }

@@ -74,21 +74,29 @@ const DEFAULT_MAX_RECORDS = 1000;
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 
 /** `kafka://host:port[,host:port…][?topicPrefix=…]` → brokers and options. */
-export function parseKafkaUrl(url: string): { brokers: string[]; topicPrefix?: string } {
+export function parseKafkaUrl(url: string): {
+  brokers: string[];
+  topicPrefix?: string;
+  transactionalId?: string;
+} {
   const m = /^kafka:\/\/([^/?#]+)\/?(?:\?([^#]*))?$/.exec(url);
   if (!m) {
     throw new LogError(
-      `Not a Kafka URL: ${JSON.stringify(url)}; use kafka://host:port[,host:port…][?topicPrefix=…]`,
+      `Not a Kafka URL: ${JSON.stringify(url)}; use kafka://host:port[,host:port…][?topicPrefix=…&transactionalId=…]`,
     );
   }
   const params = new URLSearchParams(m[2] ?? '');
   for (const k of params.keys()) {
-    if (k !== 'topicPrefix')
-      throw new LogError(`Unknown option ${k} in ${url}; known: topicPrefix`);
+    if (k !== 'topicPrefix' && k !== 'transactionalId')
+      throw new LogError(`Unknown option ${k} in ${url}; known: topicPrefix, transactionalId`);
   }
   const topicPrefix = params.get('topicPrefix') ?? undefined;
   if (topicPrefix !== undefined && !/^[a-zA-Z0-9._-]{0,100}$/.test(topicPrefix)) {
     throw new LogError(`topicPrefix in ${url} may use only a-z A-Z 0-9 . _ -`);
+  }
+  const transactionalId = params.get('transactionalId') ?? undefined;
+  if (transactionalId !== undefined && !/^[a-zA-Z0-9._-]{1,200}$/.test(transactionalId)) {
+    throw new LogError(`transactionalId in ${url} must be 1-200 of a-z A-Z 0-9 . _ -`);
   }
   const brokers = m[1]!.split(',').map((b) => b.trim());
   for (const b of brokers) {
@@ -96,7 +104,11 @@ export function parseKafkaUrl(url: string): { brokers: string[]; topicPrefix?: s
       throw new LogError(`Bad broker ${JSON.stringify(b)} in ${url}: use host:port`);
     }
   }
-  return topicPrefix ? { brokers, topicPrefix } : { brokers };
+  return {
+    brokers,
+    ...(topicPrefix ? { topicPrefix } : {}),
+    ...(transactionalId ? { transactionalId } : {}),
+  };
 }
 
 interface TopicMeta {
@@ -115,12 +127,16 @@ export class KafkaLog implements Log {
    */
   private appendChain: Promise<unknown> = Promise.resolve();
 
+  private producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+
   private constructor(
     private readonly opts: KafkaLogOptions,
     private readonly admin: Admin,
-    private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>,
+    private readonly newProducer: () => Producer<Buffer, Buffer, Buffer, Buffer>,
     private readonly reader: Consumer<Buffer, Buffer, Buffer, Buffer>,
-  ) {}
+  ) {
+    this.producer = newProducer();
+  }
 
   /** Connects to the cluster (fails with a retriable LogError when no broker answers). */
   static async open(opts: KafkaLogOptions): Promise<KafkaLog> {
@@ -135,18 +151,24 @@ export class KafkaLog implements Log {
       autocreateTopics: false,
     };
     const admin = new kafka.Admin(base);
-    const producer = new kafka.Producer<Buffer, Buffer, Buffer, Buffer>({
-      ...base,
-      idempotent: true,
-      acks: kafka.ProduceAcks.ALL,
-      ...(opts.transactionalId ? { transactionalId: opts.transactionalId } : {}),
-    });
+    const newProducer = () =>
+      new kafka.Producer<Buffer, Buffer, Buffer, Buffer>({
+        ...base,
+        idempotent: true,
+        acks: kafka.ProduceAcks.ALL,
+        // InitProducerId for a new producer must say "no producer yet" (-1/-1, as Kafka's own
+        // client does); the client's default of 0/0 is taken as a stale epoch of the old
+        // producer, so after a kill -9 in an open transaction every new one was PRODUCER_FENCED.
+        producerId: -1n,
+        producerEpoch: -1,
+        ...(opts.transactionalId ? { transactionalId: opts.transactionalId } : {}),
+      });
     const reader = new kafka.Consumer<Buffer, Buffer, Buffer, Buffer>({
       ...base,
       // Never joins: only Metadata, ListOffsets and Fetch go through it.
       groupId: `${base.clientId}-log-reader`,
     });
-    const log = new KafkaLog(opts, admin, producer, reader);
+    const log = new KafkaLog(opts, admin, newProducer, reader);
     try {
       await log.call('connect', () => reader.metadata({ topics: [] }));
     } catch (err) {
@@ -248,13 +270,24 @@ export class KafkaLog implements Log {
       if (!this.opts.transactionalId) {
         return sendAll((messages) => this.producer.send({ messages }));
       }
-      const tx = await this.producer.beginTransaction();
       try {
-        const r = await sendAll((messages) => tx.send({ messages }));
-        await tx.commit();
-        return r;
+        const tx = await this.producer.beginTransaction();
+        try {
+          const r = await sendAll((messages) => tx.send({ messages }));
+          await tx.commit();
+          return r;
+        } catch (err) {
+          await tx.abort().catch(() => undefined);
+          throw err;
+        }
       } catch (err) {
-        await tx.abort().catch(() => undefined);
+        // The client keeps a transaction it could not begin or end as "active" and refuses every
+        // later one (a restart after kill -9 meets the old, still open transaction this way). A
+        // new producer with the same transactionalId starts clean: its InitProducerId fences the
+        // old one and has the coordinator abort what it left open.
+        const stuck = this.producer;
+        this.producer = this.newProducer();
+        void stuck.close().catch(() => undefined);
         throw err;
       }
     });

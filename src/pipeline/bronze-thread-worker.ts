@@ -76,7 +76,7 @@ async function commit(id: number, topic: string, batches: FrameBatch[]): Promise
     const table = tables.get(topic);
     if (!table) throw new Error(`the bronze thread has no table for topic ${topic}`);
     const records = batches.map((b, p) => decodeFrames(b, topic, p));
-    post({ type: 'committed', id, commit: await table.commit(records) });
+    post({ type: 'committed', id, commit: await table.commit(records, { contiguous: true }) });
   } catch (err) {
     post({ type: 'error', id, message: err instanceof Error ? err.message : String(err) });
   }

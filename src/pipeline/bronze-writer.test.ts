@@ -108,7 +108,7 @@ describe('BronzeWriter', () => {
     expect((await again.commit([await read(0, 0), p1, []]))?.rows).toBe(p1.length);
     // A gap would lose events: refused, naming the partition and offsets.
     const p2 = await read(2, 3);
-    await expect(again.commit([[], [], p2])).rejects.toThrow(
+    await expect(again.commit([[], [], p2], { contiguous: true })).rejects.toThrow(
       /partition 2 continues at offset 0, but the batch starts at 3/,
     );
     await attachLake(session.connection, store);

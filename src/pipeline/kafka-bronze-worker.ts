@@ -61,7 +61,8 @@ export class KafkaBronzeWorker {
   ) {}
 
   static async open(opts: KafkaBronzeWorkerOptions): Promise<KafkaBronzeWorker> {
-    const url = parseKafkaUrl(opts.logUrl);
+    // Only reads the log: a transactionalId in the URL belongs to the producing platform.
+    const { transactionalId: _producer, ...url } = parseKafkaUrl(opts.logUrl);
     const clientId = opts.workerId ?? `freshet-bronze-${randomUUID().slice(0, 8)}`;
     const log = await KafkaLog.open({ ...url, clientId });
     const kafka = await import('@platformatic/kafka');

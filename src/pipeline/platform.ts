@@ -356,9 +356,7 @@ async function openBronze(
       tmpDir,
       topics,
       maxBatch,
-      ...(config.log.url
-        ? { kafka: { ...parseKafkaUrl(config.log.url), clientId: 'freshet-bronze' } }
-        : {}),
+      ...(config.log.url ? { kafka: kafkaReader(config.log.url, 'freshet-bronze') } : {}),
     });
     try {
       const bronze = await ThreadedBronzeWriter.openAll({
@@ -392,4 +390,10 @@ async function openBronze(
     );
   }
   return { bronze, closeBronze: async () => conn.close() };
+}
+
+/** Client options for a process that only reads the Kafka log (no transactional producer). */
+function kafkaReader(url: string, clientId: string) {
+  const { brokers, topicPrefix } = parseKafkaUrl(url);
+  return { brokers, clientId, ...(topicPrefix ? { topicPrefix } : {}) };
 }
