@@ -10,7 +10,7 @@ import { DeltaTable, objectStoreFor } from '../src/lake/index.js';
 import { KafkaLog } from '../src/log/kafka-log.js';
 
 /**
- * Two Freshet bronze workers in one Kafka consumer group (test/peers/kafka-bronze-worker.mjs,
+ * Two Freshet bronze workers in one Kafka consumer group (`freshet bronze-worker`,
  * each its own process, one lake folder between them) split a topic's partitions; one is killed
  * with SIGKILL mid-stream, the other takes its partitions over after the group's session
  * timeout, and bronze ends with every event exactly once. Real broker from
@@ -18,7 +18,7 @@ import { KafkaLog } from '../src/log/kafka-log.js';
  */
 const PORT = Number(process.env.FRESHET_TEST_KAFKA_PORT ?? 9092);
 const BROKER = `127.0.0.1:${PORT}`;
-const WORKER = fileURLToPath(new URL('./peers/kafka-bronze-worker.mjs', import.meta.url));
+const FRESHET = fileURLToPath(new URL('../bin/freshet.js', import.meta.url));
 
 function brokerUp(): Promise<boolean> {
   return new Promise((resolve) => {
@@ -115,7 +115,21 @@ describe.skipIf(!up && !process.env.CI)('bronze workers in one Kafka consumer gr
       const w = new Worker(
         spawn(
           process.execPath,
-          [WORKER, url, `freshet-bronze-${run}`, join(dir, 'lake'), join(dir, `tmp`), topic],
+          [
+            FRESHET,
+            'bronze-worker',
+            '--log',
+            url,
+            '--group',
+            `freshet-bronze-${run}`,
+            '--lake',
+            join(dir, 'lake'),
+            '--topics',
+            topic,
+            '--interval',
+            '200',
+            '--json',
+          ],
           {
             stdio: ['ignore', 'pipe', 'pipe'],
           },

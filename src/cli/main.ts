@@ -8,6 +8,7 @@ import { up } from './up.js';
 import { readRunInfo } from './run-file.js';
 import { lakeCommand } from './lake.js';
 import { modelsCommand } from './models.js';
+import { bronzeWorkerCommand } from './bronze-worker.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -310,6 +311,7 @@ function program(): Command {
   // Positional options: `-V, --version` belongs to `freshet` itself, so `lake read --version N` is free.
   root.enablePositionalOptions().addCommand(lakeCommand(d.dataDir));
   root.addCommand(modelsCommand());
+  root.addCommand(bronzeWorkerCommand(d.dataDir));
 
   return root;
 }

@@ -6,6 +6,6 @@ export { BRONZE_SCHEMA, BronzeWriter } from './bronze-writer.js';
 export type { BronzeSink } from './bronze-writer.js';
 export { BronzeThread, ThreadedBronzeWriter, bronzeThreadAvailable } from './bronze-thread.js';
 export { ModelLoop } from './model-loop.js';
-export { LAKE_DIR, LOG_DIR, REGISTRY_DIR, bronzeTableName, lakePath } from './names.js';
+export { LAKE_DIR, LOG_DIR, REGISTRY_DIR, TMP_DIR, bronzeTableName, lakePath } from './names.js';
 export { verifyInventory, VERIFIED_COLUMNS } from './verify.js';
 export type { VerifyReport, Mismatch } from './verify.js';
