@@ -145,12 +145,16 @@ async function caughtUp(source: PostgresCdcSource): Promise<void> {
 
 describe.skipIf(!up && !process.env.CI)('PostgreSQL CDC source', () => {
   beforeAll(async () => {
-    admin = client('postgres');
-    await admin.connect();
+    // Assigned once connected: afterAll must not wait on a client that never connected (CI with
+    // no server fails here, at once).
+    const a = client('postgres');
+    await a.connect();
+    admin = a;
     await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
     await admin.query(`CREATE DATABASE ${DB}`);
-    db = client(DB);
-    await db.connect();
+    const d = client(DB);
+    await d.connect();
+    db = d;
     dir = await mkdtemp(join(tmpdir(), 'freshet-cdc-pg-'));
   });
 
