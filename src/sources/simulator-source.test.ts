@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EmbeddedLog } from '../log/index.js';
+import { EmbeddedLog, type Log } from '../log/index.js';
 import { Metrics } from '../observe/index.js';
 import { EmbeddedRegistry } from '../registry/index.js';
 import { SimulatorSource } from './simulator-source.js';
@@ -104,6 +104,51 @@ describe('SimulatorSource', () => {
     });
     await expect(other.start()).rejects.toThrow(
       /--seed 9 --stores 20 --skus 100; run with those values/,
+    );
+  });
+
+  it('retries an append that failed after some partitions took their records, without doubling them', async () => {
+    // The log fails like a full disk: the first append of each of three ticks writes half the
+    // records (as partitions that still had room would) and then throws.
+    let failures = 3;
+    const flaky: Log = {
+      createTopic: (t, o) => log.createTopic(t, o),
+      topics: () => log.topics(),
+      read: (t, p, o, r) => log.read(t, p, o, r),
+      startOffset: (t, p) => log.startOffset(t, p),
+      endOffset: (t, p) => log.endOffset(t, p),
+      close: async () => undefined,
+      append: async (t, records) => {
+        if (t === 'pos.transactions' && failures > 0 && records.length > 1) {
+          failures--;
+          await log.append(t, records.slice(0, Math.floor(records.length / 2)));
+          throw new Error('ENOSPC: no space left on device, write');
+        }
+        return log.append(t, records);
+      },
+    };
+    const source = new SimulatorSource({
+      log: flaky,
+      registry,
+      metrics: new Metrics(),
+      checkpointPath: checkpointPath(),
+      seed: 9,
+      stores: 20,
+      skus: 100,
+      rate: 1_000_000,
+      partitions: 2,
+      maxEvents: 3000,
+      tickMs: 1,
+    });
+    await source.start();
+    while (source.status().state === 'running') await new Promise((r) => setTimeout(r, 10));
+    await source.stop();
+    expect(failures).toBe(0);
+    expect(source.status().lastError).toMatch(/ENOSPC/);
+    const seqs = await seqsInLog();
+    expect(seqs).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+    expect(source.status().eventsAccepted).toBe(
+      seqs.length - (await log.endOffset('freshet.quarantine', 0)),
     );
   });
 });

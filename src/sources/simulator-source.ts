@@ -41,6 +41,8 @@ export interface SimulatorSourceOptions {
 interface Batch {
   records: Map<string, LogRecord[]>;
   nextSeq: number;
+  /** Topics whose append failed once: part of it may have landed (some partitions did). */
+  failed: Set<string>;
 }
 
 /** What the simulator source saves after each durable batch. */
@@ -80,6 +82,8 @@ export class SimulatorSource implements Source {
    * crash before they are all skipped would hide them from the next recovery (and send them twice).
    */
   private scannedFrom: Record<string, number[]> | null = null;
+  /** Each partition's end when the last checkpoint was taken: a failed batch landed after it. */
+  private lastEnds: Record<string, number[]> = {};
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private startedAt = 0;
@@ -156,6 +160,7 @@ export class SimulatorSource implements Source {
       nextSeq: this.committedSeq,
       logEnds,
     };
+    this.lastEnds = logEnds;
     await mkdir(dirname(this.opts.checkpointPath), { recursive: true });
     // Written aside, synced, then renamed over the old one: a reader sees the old or the new
     // position, never half of one.
@@ -181,6 +186,7 @@ export class SimulatorSource implements Source {
     }
     this.nextSeq = cp.nextSeq;
     this.committedSeq = cp.nextSeq;
+    this.lastEnds = cp.logEnds;
     for (const t of await this.opts.log.topics()) {
       for (let p = 0; p < t.partitions; p++) {
         let offset = cp.logEnds[t.name]?.[p] ?? 0;
@@ -241,12 +247,18 @@ export class SimulatorSource implements Source {
     if (batch.records.size > 0) {
       const started = performance.now();
       const results = await Promise.allSettled(
-        [...batch.records].map(async ([topic, records]) => {
-          await this.opts.log.append(topic, records);
+        [...batch.records].map(async ([topic, all]) => {
+          const records = batch.failed.has(topic) ? await this.notLanded(topic, all) : all;
+          try {
+            if (records.length > 0) await this.opts.log.append(topic, records);
+          } catch (err) {
+            batch.failed.add(topic);
+            throw err;
+          }
           batch.records.delete(topic);
           if (topic === QUARANTINE_TOPIC) return;
-          this.opts.metrics.eventsAccepted.inc({ topic }, records.length);
-          this.accepted += records.length;
+          this.opts.metrics.eventsAccepted.inc({ topic }, all.length);
+          this.accepted += all.length;
         }),
       );
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -258,6 +270,38 @@ export class SimulatorSource implements Source {
       this.committedSeq = batch.nextSeq;
       await this.saveCheckpoint();
     }
+  }
+
+  /**
+   * The records of a failed append that are not in the log. An append spans partitions, and a
+   * failure (a full disk, a broker restart) can come after some partitions took their records:
+   * those must not be appended again. Each landed copy cancels one record with the same sequence
+   * number and event id (the duplicate fault sends some events twice on purpose).
+   */
+  private async notLanded(topic: string, records: LogRecord[]): Promise<LogRecord[]> {
+    const landed = new Map<string, number>();
+    const key = (h: Record<string, string> | undefined) =>
+      `${h?.['freshet.seq']}|${h?.['freshet.event-id']}`;
+    const partitions =
+      (await this.opts.log.topics()).find((t) => t.name === topic)?.partitions ?? 0;
+    for (let p = 0; p < partitions; p++) {
+      let offset = this.lastEnds[topic]?.[p] ?? 0;
+      for (;;) {
+        const got = await this.opts.log.read(topic, p, offset, { maxRecords: 10_000 });
+        if (got.length === 0) break;
+        for (const r of got) {
+          if (Number(r.headers['freshet.seq']) >= this.committedSeq)
+            landed.set(key(r.headers), (landed.get(key(r.headers)) ?? 0) + 1);
+        }
+        offset = got[got.length - 1]!.offset + 1;
+      }
+    }
+    return records.filter((r) => {
+      const n = landed.get(key(r.headers)) ?? 0;
+      if (n === 0) return true;
+      landed.set(key(r.headers), n - 1);
+      return false;
+    });
   }
 
   private async generate(): Promise<Batch> {
@@ -302,7 +346,7 @@ export class SimulatorSource implements Source {
       const rng = new Prng(this.opts.seed, `shuffle:${this.nextSeq}`);
       for (const list of records.values()) shuffle(rng, list);
     }
-    return { records, nextSeq: this.nextSeq };
+    return { records, nextSeq: this.nextSeq, failed: new Set() };
   }
 
   private async toRecord(event: SimEvent): Promise<{ topic: string; record: LogRecord }> {
