@@ -59,6 +59,45 @@ describe('freshet up --registry <url> (an external Confluent-compatible registry
     running.pop();
   }, 120_000);
 
+  it('keeps validating against the schemas it has when the registry goes down, and quarantines nothing for it', async () => {
+    const hostDir = await tempDataDir('freshet-registry-host-');
+    const clientDir = await tempDataDir('freshet-registry-client-');
+    dirs.push(hostDir, clientDir);
+    const host = await PlatformProcess.start(hostDir, ['--no-simulator']);
+    const client = await PlatformProcess.start(clientDir, [
+      '--registry',
+      `${host.url}/registry`,
+      '--max-events',
+      '20000',
+      '--rate',
+      '2000',
+    ]);
+    running.push(client);
+    interface Health {
+      events_accepted: number;
+      events_rejected: number;
+    }
+    const before = await waitFor('operational events to flow', async () => {
+      const h = await getJson<Health>(`${client.url}/api/health`);
+      return h.events_accepted > 6000 ? h : undefined;
+    });
+    // The registry goes away mid-stream (kill -9: no goodbye).
+    await host.kill9();
+    const after = await waitFor(
+      'the stream to go on without the registry',
+      async () => {
+        const h = await getJson<Health>(`${client.url}/api/health`);
+        return h.events_accepted >= 20_000 ? h : undefined;
+      },
+      60_000,
+    );
+    expect(after.events_accepted).toBeGreaterThan(before.events_accepted);
+    // Events were validated against the cached schemas, not sent to quarantine as invalid.
+    expect(after.events_rejected).toBe(0);
+    expect(await client.interrupt()).toBe(0);
+    running.pop();
+  }, 120_000);
+
   it('refuses a registry URL that is not one, in one sentence', async () => {
     const dir = await tempDataDir('freshet-registry-bad-');
     dirs.push(dir);

@@ -54,6 +54,8 @@ const query = (params: Record<string, boolean | undefined>) => {
 export class ExternalRegistry implements SchemaRegistry {
   private readonly base: string;
   private readonly latestCache = new Map<string, { at: number; schema: RegisteredSchema | null }>();
+  /** Validations answered from a cached schema while the registry did not answer. */
+  staleValidations = 0;
   private readonly validators = new Map<number, Validator>();
 
   constructor(
@@ -253,7 +255,18 @@ export class ExternalRegistry implements SchemaRegistry {
     const ttl = this.opts.latestCacheMs ?? 5000;
     const hit = this.latestCache.get(subject);
     if (hit && Date.now() - hit.at < ttl) return hit.schema;
-    const schema = await this.latest(subject);
+    let schema: RegisteredSchema | null;
+    try {
+      schema = await this.latest(subject);
+    } catch (err) {
+      // A registry that is down changes no schema: validate against the last one it gave (as
+      // Confluent's serializers keep using cached schemas), and ask again after the next ttl.
+      // With nothing cached the error stands and the caller pauses.
+      if (!hit?.schema || !(err instanceof RegistryError) || !err.retriable) throw err;
+      this.latestCache.set(subject, { at: Date.now(), schema: hit.schema });
+      this.staleValidations++;
+      return hit.schema;
+    }
     this.latestCache.set(subject, { at: Date.now(), schema });
     return schema;
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedLog, type Log } from '../log/index.js';
 import { Metrics } from '../observe/index.js';
-import { EmbeddedRegistry } from '../registry/index.js';
+import { EmbeddedRegistry, type SchemaRegistry } from '../registry/index.js';
 import { SimulatorSource } from './simulator-source.js';
 
 let dir: string;
@@ -150,5 +150,42 @@ describe('SimulatorSource', () => {
     expect(source.status().eventsAccepted).toBe(
       seqs.length - (await log.endOffset('freshet.quarantine', 0)),
     );
+  });
+
+  it('pauses while validation cannot run (a registry that is down) and loses no event', async () => {
+    // Validation throws for a stretch of calls now and then, as a registry that does not answer.
+    let calls = 0;
+    const validate: SchemaRegistry['validate'] = async (subject, value) => {
+      calls++;
+      if (calls % 700 < 40) throw new Error('schema registry at http://registry did not answer');
+      return registry.validate(subject, value);
+    };
+    const down = new Proxy(registry, {
+      get: (target, prop, receiver) => {
+        if (prop === 'validate') return validate;
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const source = new SimulatorSource({
+      log,
+      registry: down,
+      metrics: new Metrics(),
+      checkpointPath: checkpointPath(),
+      seed: 9,
+      stores: 20,
+      skus: 100,
+      rate: 1_000_000,
+      partitions: 2,
+      maxEvents: 5000,
+      tickMs: 1,
+    });
+    await source.start();
+    while (source.status().state === 'running') await new Promise((r) => setTimeout(r, 10));
+    await source.stop();
+    expect(source.status().lastError).toMatch(/did not answer/);
+    expect(source.status().eventsRejected).toBe(0);
+    expect(await seqsInLog()).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+    expect(await log.endOffset('freshet.quarantine', 0)).toBe(0);
   });
 });

@@ -38,6 +38,14 @@ export interface SimulatorSourceOptions {
 }
 
 /** Events generated but not yet durable, by topic; retried as they are after a failure. */
+/** Where one event goes: its topic, or quarantine when it failed validation. */
+interface Verdict {
+  rejected: boolean;
+  sourceTopic: string;
+  topic: string;
+  record: LogRecord;
+}
+
 interface Batch {
   records: Map<string, LogRecord[]>;
   nextSeq: number;
@@ -329,18 +337,37 @@ export class SimulatorSource implements Source {
         this.pending = event; // the stream is generated once: keep it for the next tick
         break;
       }
+      if (this.skip.has(event.seq)) {
+        // Appended before a crash, after the last checkpoint.
+        this.skip.delete(event.seq);
+      } else {
+        const copies = master ? [event] : applyFaults(event, this.faults, this.opts.seed);
+        let verdicts: Verdict[];
+        try {
+          verdicts = [];
+          for (const copy of copies) verdicts.push(await this.toRecord(copy));
+        } catch (err) {
+          // Validation could not run (an external registry that is down): the event is kept
+          // for the next tick, and what this batch already holds goes out now.
+          this.pending = event;
+          if (produced === 0) throw err;
+          this.lastError = err instanceof Error ? err.message : String(err);
+          break;
+        }
+        for (const v of verdicts) {
+          if (v.rejected) {
+            this.rejected++;
+            this.opts.metrics.eventsRejected.inc({ topic: v.sourceTopic });
+          }
+          add(v.topic, v.record);
+        }
+        produced++;
+      }
       if (!master) {
         budget--;
         this.operationalSent++;
       }
       this.nextSeq = event.seq + 1;
-      if (this.skip.delete(event.seq)) continue; // appended before a crash, after the last checkpoint
-      const copies = master ? [event] : applyFaults(event, this.faults, this.opts.seed);
-      for (const copy of copies) {
-        const verdict = await this.toRecord(copy);
-        add(verdict.topic, verdict.record);
-      }
-      produced++;
     }
     if (this.faults.shuffle) {
       const rng = new Prng(this.opts.seed, `shuffle:${this.nextSeq}`);
@@ -349,7 +376,8 @@ export class SimulatorSource implements Source {
     return { records, nextSeq: this.nextSeq, failed: new Set() };
   }
 
-  private async toRecord(event: SimEvent): Promise<{ topic: string; record: LogRecord }> {
+  /** An event as a log record; no counting here, so a batch cut short counts nothing twice. */
+  private async toRecord(event: SimEvent): Promise<Verdict> {
     const value = Buffer.from(JSON.stringify(event.value));
     const headers: Record<string, string> = {
       'freshet.source': this.name,
@@ -358,10 +386,10 @@ export class SimulatorSource implements Source {
     };
     const verdict = await this.opts.registry.validate(subjectForTopic(event.topic), event.value);
     if (!verdict.ok) {
-      this.rejected++;
-      this.opts.metrics.eventsRejected.inc({ topic: event.topic });
       const reason = verdict.errors.join('; ');
       return {
+        rejected: true,
+        sourceTopic: event.topic,
         topic: QUARANTINE_TOPIC,
         record: {
           key: event.key,
@@ -372,7 +400,12 @@ export class SimulatorSource implements Source {
     }
     headers['freshet.schema-id'] = String(verdict.schemaId);
     const framed = this.opts.wireFormat ? encodeWire(verdict.schemaId, value) : value;
-    return { topic: event.topic, record: { key: event.key, value: framed, headers } };
+    return {
+      rejected: false,
+      sourceTopic: event.topic,
+      topic: event.topic,
+      record: { key: event.key, value: framed, headers },
+    };
   }
 
   async stop(): Promise<void> {
