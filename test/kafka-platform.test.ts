@@ -153,6 +153,31 @@ describe.skipIf(!up && !process.env.CI)('freshet up with its log on Kafka', () =
       );
       expect(row).toEqual({ rows: total, ids: total, lo: 0, hi: total - 1 });
 
+      // The oracle from the events in Kafka agrees with every gold mart in the lake.
+      const logUrl = `kafka://${BROKER}?topicPrefix=${prefix}`;
+      const verify = await run(process.execPath, [
+        FRESHET_BIN,
+        'verify',
+        '--data-dir',
+        dataDir,
+        '--log',
+        logUrl,
+        '--json',
+      ]).then(
+        (r) => ({ code: 0, out: r.stdout }),
+        (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+      );
+      const report = JSON.parse(verify.out) as { mismatches: unknown[]; eventsNotInLake: number };
+      expect(report.mismatches).toEqual([]);
+      expect(report.eventsNotInLake).toBe(0);
+      expect(verify.code).toBe(0);
+      // Without --log, verify says where the events are instead of reading nothing.
+      const bare = await run(process.execPath, [FRESHET_BIN, 'verify', '--data-dir', dataDir]).then(
+        () => '',
+        (e: { stderr: string }) => e.stderr,
+      );
+      expect(bare).toMatch(/ran on Kafka; pass the same --log kafka:/);
+
       // The events are in Kafka under the prefix, as many as bronze holds, on 3 partitions each.
       const log = await KafkaLog.open({ brokers: [BROKER] });
       try {

@@ -1,7 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultConfig, validateConfig, type FreshetConfig } from '../config/index.js';
-import { DataDirError, Platform, verifyInventory, prepareDataDir } from '../pipeline/index.js';
+import {
+  DataDirError,
+  LOG_DIR,
+  Platform,
+  verifyInventory,
+  prepareDataDir,
+} from '../pipeline/index.js';
 import { formatVerifyReport } from './verify-report.js';
 import { sql } from './sql.js';
 import { up } from './up.js';
@@ -293,15 +300,24 @@ function program(): Command {
     .option('--data-dir <dir>', 'the data dir `freshet up` used', d.dataDir)
     .option('--json', 'print the report as JSON')
     .option('--limit <n>', 'most mismatches to print', number('--limit'), 20)
+    .option(
+      '--log <url>',
+      'the Kafka log the platform ran on (kafka://…, as given to `freshet up --log`); default: the embedded log in the data dir',
+    )
     .action(async (o) => {
       const dataDir = await prepareDataDir(o.dataDir, { create: false });
+      if (!o.log && !existsSync(join(dataDir, LOG_DIR))) {
+        throw new DataDirError(
+          `${dataDir} has no embedded log: its platform ran on Kafka; pass the same --log kafka://… to verify`,
+        );
+      }
       const running = await readRunInfo(dataDir);
       if (running) {
         throw new DataDirError(
           `a platform (pid ${running.pid}) is running on ${dataDir}; stop it (Ctrl-C) so the lake holds every accepted event, then verify`,
         );
       }
-      const report = await verifyInventory(dataDir);
+      const report = await verifyInventory(dataDir, undefined, { logUrl: o.log });
       process.stdout.write(
         o.json ? JSON.stringify(report, null, 2) + '\n' : formatVerifyReport(report, o.limit),
       );

@@ -5,7 +5,8 @@ import { DEFAULT_TARGET, ModelRunner } from '../models/index.js';
 import { attachLake, Session, type Connection, type Row } from '../engine/index.js';
 import { DeltaTable } from '../lake/index.js';
 import { openLake } from './data-dir.js';
-import { EmbeddedLog } from '../log/index.js';
+import { EmbeddedLog, KafkaLog, parseKafkaUrl, type Log } from '../log/index.js';
+import { unframe } from '../registry/index.js';
 import {
   computeInventory,
   computeSalesByCategoryDay,
@@ -177,7 +178,7 @@ function rekey(
 
 /** Every event the log accepted, in log order per partition. */
 async function readAccepted(
-  log: EmbeddedLog,
+  log: Log,
 ): Promise<{ events: AcceptedEvent[]; ends: Map<string, number[]> }> {
   const events: AcceptedEvent[] = [];
   const ends = new Map<string, number[]>();
@@ -191,7 +192,11 @@ async function readAccepted(
         for (const r of batch) {
           let value: Record<string, unknown>;
           try {
-            value = JSON.parse(r.value.toString('utf8')) as Record<string, unknown>;
+            // On Kafka, events carry Confluent's wire-format frame; bronze takes it off too.
+            value = JSON.parse(unframe(r.value).payload.toString('utf8')) as Record<
+              string,
+              unknown
+            >;
           } catch {
             continue; // not JSON: silver quarantines it, and so does the oracle
           }
@@ -215,8 +220,11 @@ const norm = (v: unknown) => (v === undefined ? null : v);
 export async function verifyInventory(
   dataDir: string,
   projectDir: string = DEFAULT_PROJECT_DIR,
+  opts: { logUrl?: string } = {},
 ): Promise<VerifyReport> {
-  const log = await EmbeddedLog.open(join(dataDir, LOG_DIR));
+  const log: Log = opts.logUrl
+    ? await KafkaLog.open({ ...kafkaReadOnly(opts.logUrl), clientId: 'freshet-verify' })
+    : await EmbeddedLog.open(join(dataDir, LOG_DIR));
   let accepted: Awaited<ReturnType<typeof readAccepted>>;
   try {
     accepted = await readAccepted(log);
@@ -369,4 +377,10 @@ function compareCaseStudy(
     wrongStatus,
     mismatches,
   };
+}
+
+/** A Kafka URL's client settings without its transactionalId: verify only reads. */
+function kafkaReadOnly(url: string): { brokers: string[]; topicPrefix?: string } {
+  const { brokers, topicPrefix } = parseKafkaUrl(url);
+  return topicPrefix ? { brokers, topicPrefix } : { brokers };
 }
