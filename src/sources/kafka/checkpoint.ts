@@ -1,0 +1,62 @@
+// The Kafka source's own position: per source topic-partition, the next offset to read, saved only
+// after every record before it is durable in Freshet's log. A small JSON file replaced atomically
+// (write aside, fsync, rename, fsync the folder), so a crash leaves the old file or the new one.
+
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export interface KafkaCheckpoint {
+  version: 1;
+  /** The cluster the offsets belong to (its id, or the configured name). */
+  cluster: string;
+  /** Source topic → partition → next offset to read. */
+  positions: Record<string, Record<string, number>>;
+}
+
+export class KafkaCheckpointError extends Error {
+  override name = 'KafkaCheckpointError';
+}
+
+export async function loadKafkaCheckpoint(path: string): Promise<KafkaCheckpoint | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const cp = JSON.parse(text) as KafkaCheckpoint;
+    if (cp.version !== 1) throw new Error(`version ${String(cp.version)}`);
+    if (typeof cp.positions !== 'object' || cp.positions === null) throw new Error('no positions');
+    return cp;
+  } catch (err) {
+    throw new KafkaCheckpointError(
+      `the Kafka source's checkpoint ${path} is damaged (${(err as Error).message}); restore it, ` +
+        'or delete it to resume from the consumer group offsets',
+    );
+  }
+}
+
+export async function saveKafkaCheckpoint(path: string, cp: KafkaCheckpoint): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = `${path}.tmp`;
+  const file = await open(tmp, 'w');
+  try {
+    await file.writeFile(JSON.stringify(cp));
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, path);
+  // The rename itself is durable only once the folder is synced.
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } catch {
+    // Some filesystems refuse fsync on a folder; the rename is then as durable as they make it.
+  } finally {
+    await d.close();
+  }
+}
