@@ -26,3 +26,5 @@ export type {
   IngestOptions,
   IngestReceipt,
 } from './http/index.js';
+export { FileDropSource, fileEventId } from './files/index.js';
+export type { FileDropSourceOptions, FileDropStatus, CsvOptions } from './files/index.js';
