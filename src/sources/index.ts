@@ -28,3 +28,10 @@ export type {
 } from './http/index.js';
 export { FileDropSource, fileEventId } from './files/index.js';
 export type { FileDropSourceOptions, FileDropStatus, CsvOptions } from './files/index.js';
+export { MysqlCdcSource, MYSQL_QUARANTINE_TOPIC, MysqlSetupError } from './mysql/index.js';
+export type {
+  MysqlCdcSourceOptions,
+  MysqlCdcStatus,
+  MysqlConnectionOptions,
+  MysqlChangeEvent,
+} from './mysql/index.js';

@@ -48,7 +48,8 @@ export async function loadCheckpoint(path: string): Promise<PgCheckpoint | null>
   }
 }
 
-export async function saveCheckpoint(path: string, cp: PgCheckpoint): Promise<void> {
+/** Writes any JSON checkpoint atomically (the MySQL source's too). */
+export async function saveCheckpoint(path: string, cp: PgCheckpoint | object): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
   const file = await open(tmp, 'w');

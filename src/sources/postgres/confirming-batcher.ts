@@ -1,15 +1,16 @@
 // Gathers the stream's records and appends them to the log in batches, and says which commit
 // LSN may be confirmed once a batch is durable. This is where invariant 3 lives for the source:
-// a position is handed to `onDurable` only after every record before it was appended.
+// a position is handed to `onDurable` only after every record before it was appended. Generic in
+// the position (an LSN here, a binlog file/pos in the MySQL source), which it only carries.
 
 import type { LogRecord } from '../../log/index.js';
 import type { Lsn } from './lsn.js';
 
-export interface ConfirmingBatcherOptions {
+export interface ConfirmingBatcherOptions<P = Lsn> {
   /** Appends a batch by topic; deletes each topic from the map once it is durable. */
   append(records: Map<string, LogRecord[]>): Promise<void>;
   /** Told the end LSN of the last complete transaction in a batch that is now durable. */
-  onDurable(lsn: Lsn): Promise<void>;
+  onDurable(lsn: P): Promise<void>;
   onError(err: unknown): void;
   /** Told after each flush, so a paused stream can resume. */
   onFlushed(): void;
@@ -17,24 +18,24 @@ export interface ConfirmingBatcherOptions {
   maxBatchRecords: number;
 }
 
-interface Batch {
+interface Batch<P> {
   records: Map<string, LogRecord[]>;
   /** End LSN of the last complete transaction in the batch; null when it holds none. */
-  confirm: Lsn | null;
+  confirm: P | null;
 }
 
-export class ConfirmingBatcher {
+export class ConfirmingBatcher<P = Lsn> {
   private pending = new Map<string, LogRecord[]>();
   private pendingCount = 0;
   /** End LSN of the last transaction whose records are all pending (or already appended). */
-  private pendingConfirm: Lsn | null = null;
+  private pendingConfirm: P | null = null;
   /** A batch being appended, or one whose append failed and is retried as it is. */
-  private inflight: Batch | null = null;
+  private inflight: Batch<P> | null = null;
   private flushing: Promise<void> | null = null;
   private failed = false;
   private dead = false;
 
-  constructor(private readonly opts: ConfirmingBatcherOptions) {}
+  constructor(private readonly opts: ConfirmingBatcherOptions<P>) {}
 
   /** Records not yet handed to the log. */
   get backlog(): number {
@@ -58,7 +59,7 @@ export class ConfirmingBatcher {
   }
 
   /** A transaction ended at `endLsn`: everything pushed so far may be confirmed up to it. */
-  commit(endLsn: Lsn): void {
+  commit(endLsn: P): void {
     this.pendingConfirm = endLsn;
     this.flush();
   }

@@ -16,9 +16,15 @@ import { envelopeSchema, qualifiedName, type TableModel } from './table-model.js
 /** Topic where events that cannot be converted or validated are kept, with the reason. */
 export const PG_QUARANTINE_TOPIC = 'freshet.quarantine';
 
+/** What a table shape needs to be registered: its name (for messages) and its schema. */
+export interface ShapeModel {
+  schema: string;
+  table: string;
+}
+
 /** A table shape as registered: where its events go and under which schema id. */
-export interface RegisteredShape {
-  model: TableModel;
+export interface RegisteredShape<M extends ShapeModel = TableModel> {
+  model: M;
   topic: string;
   subject: string;
   schemaId: number;
@@ -26,8 +32,10 @@ export interface RegisteredShape {
   validate: boolean;
 }
 
-export interface EventRecordsOptions {
+export interface EventRecordsOptions<M extends ShapeModel = TableModel> {
   sourceName: string;
+  /** The JSON Schema text of a shape's events (default: PostgreSQL's envelope of a TableModel). */
+  envelopeSchema?: (model: M) => string;
   registry: SchemaRegistry;
   metrics?: Metrics;
   schemaCompatibility: CompatibilityLevel | null;
@@ -44,17 +52,19 @@ export function addRecord(records: RecordsByTopic, topic: string, record: LogRec
   else records.set(topic, [record]);
 }
 
-export class EventRecords {
+export class EventRecords<M extends ShapeModel = TableModel> {
   /** subject → schema text → id and whether it is the latest, so only new shapes register. */
   private readonly known = new Map<string, Map<string, { id: number; latest: boolean }>>();
   rejected = 0;
 
-  constructor(private readonly opts: EventRecordsOptions) {}
+  constructor(private readonly opts: EventRecordsOptions<M>) {}
 
   /** Registers the model's envelope schema (once per shape). */
-  async shape(topic: string, model: TableModel): Promise<RegisteredShape> {
+  async shape(topic: string, model: M): Promise<RegisteredShape<M>> {
     const subject = subjectForTopic(topic);
-    const schema = envelopeSchema(model);
+    const schema = this.opts.envelopeSchema
+      ? this.opts.envelopeSchema(model)
+      : envelopeSchema(model as unknown as TableModel);
     let bySchema = this.known.get(subject);
     if (!bySchema) this.known.set(subject, (bySchema = new Map()));
     let entry = bySchema.get(schema);
@@ -81,9 +91,9 @@ export class EventRecords {
   /** Validates an event against its shape's schema and adds it, or its quarantine record. */
   async add(
     records: RecordsByTopic,
-    shape: RegisteredShape,
+    shape: RegisteredShape<M>,
     key: string | null,
-    event: ChangeEvent,
+    event: ChangeEvent | { source: { ts_ms: number } },
     id: string,
   ): Promise<void> {
     if (shape.validate) {
