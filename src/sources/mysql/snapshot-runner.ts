@@ -46,7 +46,7 @@ export async function openConsistentSnapshot(
   if (locking === 'none') {
     await sql.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
     const [rows] = await sql.query<RowDataPacket[]>("SHOW STATUS LIKE 'binlog_snapshot_%'");
-    const v = new Map(rows.map((r) => [String(r.Variable_name), String(r.Value)]));
+    const v = new Map(rows.map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value)]));
     const file = v.get('binlog_snapshot_file');
     const pos = v.get('binlog_snapshot_position');
     if (!file || !pos) {
