@@ -33,7 +33,7 @@ export async function* splitRecords(
   let inQuote = false;
   let line = 1;
   let startLine = 1;
-  let first = true;
+  let first = true; // the first record may begin with a byte order mark
 
   const take = (piece: Buffer) => {
     size += piece.length;
@@ -59,6 +59,12 @@ export async function* splitRecords(
       if (end > 0 && bytes[end - 1] === CR) end--;
       bytes = bytes.subarray(0, end);
     }
+    if (first) {
+      first = false;
+      // A UTF-8 byte order mark is no part of the first field (it may span chunks, so here).
+      if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+        bytes = bytes.subarray(3);
+    }
     const record: RawRecord = { line: startLine, bytes, size, oversize, unterminatedQuote };
     parts = [];
     kept = 0;
@@ -69,14 +75,7 @@ export async function* splitRecords(
     return bytes.length === 0 && !record.oversize ? null : record;
   };
 
-  for await (const raw of chunks) {
-    let chunk = raw;
-    if (first) {
-      first = false;
-      // A UTF-8 byte order mark is no part of the first field.
-      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf)
-        chunk = chunk.subarray(3);
-    }
+  for await (const chunk of chunks) {
     let pos = 0;
     while (pos < chunk.length) {
       const nl = chunk.indexOf(LF, pos);

@@ -90,8 +90,9 @@ function allowed(prop: unknown): string[] {
 }
 
 /**
- * Converts a CSV record's text to the schema's types. An empty cell becomes null where the
- * property allows null, else the field is left out (so a required one is reported missing).
+ * Converts a CSV record's text to the schema's types. An empty cell is no value: null where the
+ * property allows null, else the field is left out (so a required one is reported missing);
+ * only a column the schema does not type keeps it as "".
  */
 export function coerceText(
   record: Record<string, unknown>,
@@ -106,8 +107,9 @@ export function coerceText(
     }
     const types = allowed(props[field]);
     if (v === '') {
+      // No value: null where allowed, else absent (a required field is then reported missing).
       if (types.includes('null')) out[field] = null;
-      else if (types.length === 0 || types.includes('string')) out[field] = v;
+      else if (types.length === 0) out[field] = v;
       continue;
     }
     out[field] = convert(v, types);
