@@ -327,4 +327,312 @@ describe.skipIf(!up && !process.env.CI)('KafkaTopicSource on a real broker', () 
       32,
     );
   });
+
+  const orderSchema = {
+    type: 'record',
+    name: 'Order',
+    namespace: 'retail.orders',
+    fields: [
+      { name: 'order_id', type: 'string' },
+      { name: 'qty', type: 'int' },
+      { name: 'price', type: { type: 'bytes', logicalType: 'decimal', precision: 9, scale: 2 } },
+      { name: 'channel', type: ['null', 'string'], default: null },
+    ],
+  };
+  const orderType = avro.Type.forSchema(orderSchema as avro.Schema);
+  const cents = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n);
+    return b;
+  };
+
+  it('decodes Confluent Avro by schema id from a registry over HTTP, validates against Freshet’s registry, and quarantines garbage, unknown ids, undecodable Avro and invalid events with the reason', async () => {
+    const topic = topicName('orders-avro');
+    await createTopic(topic, 2);
+    const { id } = await sourceRegistry.register(`${topic}-value`, {
+      schemaType: 'AVRO',
+      schema: JSON.stringify(orderSchema),
+    });
+    const freshetRegistry = await EmbeddedRegistry.open(join(dir, 'freshet-registry-avro'));
+    const target = 'orders';
+    const { id: freshetId } = await freshetRegistry.register(`${target}-value`, {
+      schemaType: 'JSON',
+      schema: JSON.stringify({
+        type: 'object',
+        required: ['order_id', 'qty', 'price'],
+        properties: { qty: { type: 'integer', minimum: 0 }, price: { type: 'string' } },
+      }),
+    });
+    const good: Msg[] = [];
+    for (let i = 0; i < 20; i++) {
+      const v = {
+        order_id: `o-${i}`,
+        qty: i,
+        price: cents(1999 + i),
+        channel: i % 2 ? 'web' : null,
+      };
+      good.push({ key: `o-${i}`, value: encodeWire(id, orderType.toBuffer(v)) });
+    }
+    const bad: Msg[] = [
+      { key: 'garbage', value: Buffer.from('garbage bytes \u0001\u0002') },
+      {
+        key: 'unknown-id',
+        value: encodeWire(
+          987654,
+          orderType.toBuffer({ order_id: 'x', qty: 1, price: cents(1), channel: null }),
+        ),
+      },
+      { key: 'truncated', value: encodeWire(id, Buffer.from([0x06, 0x61])) },
+      {
+        key: 'negative',
+        value: encodeWire(
+          id,
+          orderType.toBuffer({ order_id: 'neg', qty: -3, price: cents(5), channel: null }),
+        ),
+      },
+    ];
+    // Plain JSON in the same topic: 'auto' reads it as JSON (it does not start with magic byte 0).
+    const plain: Msg = {
+      key: 'plain',
+      value: JSON.stringify({ order_id: 'plain', qty: 2, price: '3.00' }),
+    };
+    await produce(topic, [...good.slice(0, 10), ...bad, plain, ...good.slice(10)]);
+    expect(await sourceCount(topic, 2)).toBe(25);
+
+    const log = await openLog('log-avro');
+    const s = source({
+      topics: [topic],
+      targetTopics: () => target,
+      format: 'auto',
+      sourceRegistry: new ExternalRegistry(registryUrl),
+      registry: freshetRegistry,
+      log,
+      groupId: `${run}-g-avro`,
+      checkpointPath: join(dir, 'cp-avro.json'),
+    });
+    await s.start();
+    await until('25 records', () => s.status().eventsAccepted + s.status().eventsRejected >= 25);
+    await s.stop();
+    expect(s.status()).toMatchObject({ eventsAccepted: 21, eventsRejected: 4 });
+
+    const events = await readAll(log, target);
+    expect(events).toHaveLength(21);
+    const byKey = new Map(events.map((r) => [r.key, r]));
+    const o7 = byKey.get('o-7')!;
+    expect(JSON.parse(o7.value.toString())).toEqual({
+      order_id: 'o-7',
+      qty: 7,
+      price: '20.06',
+      channel: 'web',
+    });
+    expect(o7.headers['kafka.schema-id']).toBe(String(id));
+    expect(o7.headers['freshet.schema-id']).toBe(String(freshetId));
+    expect(JSON.parse(byKey.get('plain')!.value.toString())).toMatchObject({ order_id: 'plain' });
+    expect(byKey.get('plain')!.headers['kafka.schema-id']).toBeUndefined();
+
+    const quarantined = (await readAll(log, 'freshet.quarantine')).filter(
+      (r) => r.headers['freshet.topic'] === target,
+    );
+    const reason = new Map(quarantined.map((r) => [r.key, r.headers['freshet.error']!]));
+    expect(reason.get('garbage')).toMatch(/not JSON/);
+    expect(reason.get('unknown-id')).toMatch(/unknown schema id 987654/);
+    expect(reason.get('truncated')).toMatch(/does not decode with its writer schema id/);
+    expect(reason.get('negative')).toMatch(/qty.*>= 0/);
+    expect(quarantined).toHaveLength(4);
+    for (const q of quarantined) {
+      // The source position travels with the bad record, and its bytes are kept as they came.
+      expect(q.headers['freshet.source-position']).toMatch(new RegExp(`^${topic}:[01]:\\d+$`));
+      expect(q.headers['freshet.event-id']).toMatch(/^kafka:test:/);
+    }
+    expect(quarantined.find((q) => q.key === 'garbage')!.value.toString()).toBe(
+      'garbage bytes \u0001\u0002',
+    );
+  });
+
+  it('resumes after a stop from its checkpoint with nothing lost or doubled, and from the group offsets when the checkpoint is gone', async () => {
+    const topic = topicName('restart');
+    await createTopic(topic, 2);
+    const batch = (from: number, n: number): Msg[] =>
+      Array.from({ length: n }, (_, i) => ({
+        key: `k${(from + i) % 7}`,
+        value: JSON.stringify({ n: from + i }),
+      }));
+    await produce(topic, batch(0, 15));
+    const log = await openLog('log-restart');
+    const checkpointPath = join(dir, 'cp-restart.json');
+    const opts = {
+      topics: [topic],
+      format: 'json' as const,
+      log,
+      groupId: `${run}-g-restart`,
+      checkpointPath,
+    };
+    const a = source(opts);
+    await a.start();
+    await until('15', () => a.status().eventsAccepted >= 15);
+    await a.stop();
+    await produce(topic, batch(15, 15));
+    const b = source(opts);
+    await b.start();
+    await until('15 more', () => b.status().eventsAccepted >= 15 && b.status());
+    await b.stop();
+    expect(b.status().eventsAccepted).toBe(15);
+    // Without the checkpoint, the group's committed offsets (never ahead of the log) are the fallback.
+    await rm(checkpointPath);
+    await produce(topic, batch(30, 5));
+    const c = source(opts);
+    await c.start();
+    await until('5 more', () => c.status().eventsAccepted >= 5);
+    await new Promise((r) => setTimeout(r, 500));
+    await c.stop();
+    expect(c.status().eventsAccepted).toBe(5);
+    const got = await readAll(log, topic);
+    expect(got).toHaveLength(35);
+    expect(new Set(got.map((r) => (JSON.parse(r.value.toString()) as { n: number }).n)).size).toBe(
+      35,
+    );
+    expect(new Set(ids(got)).size).toBe(35);
+  });
+
+  it('after a kill between the append and the checkpoint, replays only duplicates with identical ids', async () => {
+    const topic = topicName('kill');
+    await createTopic(topic, 2);
+    await produce(
+      topic,
+      Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ n: i }) })),
+    );
+    const log = await openLog('log-kill');
+    const checkpointPath = join(dir, 'cp-kill.json');
+    const opts = {
+      topics: [topic],
+      format: 'json' as const,
+      log,
+      groupId: `${run}-g-kill`,
+      checkpointPath,
+    };
+    let killedAt = -1;
+    const a: KafkaTopicSource = source({
+      ...opts,
+      maxRecordsPerPartition: 10,
+      beforeCheckpoint: async () => {
+        // The batch is durable in the log; the process dies before it saves or commits anything.
+        killedAt = (await readAll(log, topic)).length;
+        await a.kill();
+      },
+    });
+    await a.start();
+    await until('the kill', () => killedAt >= 0);
+    expect(killedAt).toBeGreaterThan(0);
+    const b = source(opts);
+    await b.start();
+    await until('all 40', async () => new Set(ids(await readAll(log, topic))).size >= 40);
+    await b.stop();
+    const got = await readAll(log, topic);
+    const byId = new Map<string, StoredRecord[]>();
+    for (const r of got)
+      byId.set(r.headers['freshet.event-id']!, [
+        ...(byId.get(r.headers['freshet.event-id']!) ?? []),
+        r,
+      ]);
+    expect(byId.size).toBe(40);
+    // What the killed run appended comes again, with the same id, key and value; nothing else doubles.
+    expect(got.length).toBe(40 + killedAt);
+    for (const copies of byId.values()) {
+      for (const c of copies) {
+        expect(c.key).toBe(copies[0]!.key);
+        expect(c.value.equals(copies[0]!.value)).toBe(true);
+      }
+    }
+  });
+
+  it('two sources in one consumer group split the partitions, and one takes all over when the other stops', async () => {
+    const topic = topicName('group');
+    await createTopic(topic, 4);
+    const log = await openLog('log-group');
+    const groupId = `${run}-g-group`;
+    const a = source({
+      name: 'a',
+      topics: [topic],
+      format: 'json',
+      log,
+      groupId,
+      checkpointPath: join(dir, 'cp-group-a.json'),
+    });
+    const b = source({
+      name: 'b',
+      topics: [topic],
+      format: 'json',
+      log,
+      groupId,
+      checkpointPath: join(dir, 'cp-group-b.json'),
+    });
+    await a.start();
+    await b.start();
+    const split = await until('a split of the partitions', () => {
+      const pa = a.assigned()[topic] ?? [];
+      const pb = b.assigned()[topic] ?? [];
+      return pa.length > 0 && pb.length > 0 && pa.length + pb.length === 4 && { pa, pb };
+    });
+    expect([...split.pa, ...split.pb].sort()).toEqual([0, 1, 2, 3]);
+    const msgs = (from: number, n: number): Msg[] =>
+      Array.from({ length: n }, (_, i) => ({
+        partition: (from + i) % 4,
+        value: JSON.stringify({ n: from + i }),
+      }));
+    await produce(topic, msgs(0, 40));
+    await until('40', () => a.status().eventsAccepted + b.status().eventsAccepted >= 40);
+    expect(a.status().eventsAccepted).toBe(split.pa.length * 10);
+    expect(b.status().eventsAccepted).toBe(split.pb.length * 10);
+    await b.stop();
+    await until('a holds all four', () => (a.assigned()[topic] ?? []).length === 4);
+    await produce(topic, msgs(40, 20));
+    await until('all 60', async () => (await readAll(log, topic)).length >= 60);
+    await a.stop();
+    const got = await readAll(log, topic);
+    expect(got).toHaveLength(60);
+    expect(new Set(ids(got)).size).toBe(60);
+  });
+
+  it('pauses while the source registry is down (no quarantine, nothing skipped) and continues once it is back', async () => {
+    const topic = topicName('registry-down');
+    await createTopic(topic, 1);
+    const schema = { ...orderSchema, name: 'OrderDown' };
+    const { id } = await sourceRegistry.register(`${topic}-value`, {
+      schemaType: 'AVRO',
+      schema: JSON.stringify(schema),
+    });
+    const type = avro.Type.forSchema(schema as avro.Schema);
+    await produce(
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({
+        key: `o-${i}`,
+        value: encodeWire(
+          id,
+          type.toBuffer({ order_id: `o-${i}`, qty: i, price: cents(i), channel: null }),
+        ),
+      })),
+    );
+    await stopRegistryServer();
+    const log = await openLog('log-registry-down');
+    const s = source({
+      topics: [topic],
+      format: 'avro',
+      sourceRegistry: new ExternalRegistry(registryUrl, { timeoutMs: 1000 }),
+      log,
+      groupId: `${run}-g-down`,
+      checkpointPath: join(dir, 'cp-down.json'),
+    });
+    await s.start();
+    await until('the pause', () => s.status().paused && s.status());
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(s.status()).toMatchObject({ eventsAccepted: 0, eventsRejected: 0, paused: true });
+    expect(s.status().lastError).toMatch(/registry/);
+    expect(s.status().lag[topic]).toEqual({ 0: 10 });
+    registryServer = await startRegistryServer(registryPort);
+    await until('all 10 after the registry is back', () => s.status().eventsAccepted >= 10);
+    await s.stop();
+    expect(s.status()).toMatchObject({ eventsAccepted: 10, eventsRejected: 0, paused: false });
+    expect(await readAll(log, topic)).toHaveLength(10);
+    expect((await readAll(log, 'freshet.quarantine')).length).toBe(0);
+  });
 });
