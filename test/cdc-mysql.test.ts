@@ -265,6 +265,15 @@ describe.skipIf(!up && !process.env.CI)('MySQL/MariaDB CDC (real MariaDB)', () =
     const rows = await q(`SELECT id, v FROM busy ORDER BY id`);
     expect(state.size).toBe(rows.length);
     for (const row of rows) expect(state.get(row.id as number)).toBe(row.v);
+    // Every row arrives once as a snapshot row or a create, never both (no overlap, no gap).
+    const born = new Map<number, number>();
+    for (const e of evs) {
+      if (e.op === 'c' || e.op === 'r') {
+        born.set(e.after!.id as number, (born.get(e.after!.id as number) ?? 0) + 1);
+      }
+    }
+    expect([...born.values()].every((n) => n === 1)).toBe(true);
+    expect(born.size).toBe(rows.length);
     // Each insert made during the snapshot arrives once: as a snapshot row or as a create.
     const inserted = evs.filter(
       (e) => (e.op === 'c' || e.op === 'r') && (e.after!.id as number) > N,

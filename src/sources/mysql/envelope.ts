@@ -95,7 +95,7 @@ export function sourceBlock(p: {
 /** Orders binlog positions: by the file's sequence suffix ("binlog.000012"), then the offset. */
 export function comparePositions(a: BinlogPosition, b: BinlogPosition): number {
   const seq = (f: string) => Number(/\.(\d+)$/.exec(f)?.[1] ?? 0);
-  if (a.file !== b.file) return seq(a.file) - seq(b.file) || (a.file < b.file ? -1 : 1);
+  if (a.file !== b.file) return Math.sign(seq(a.file) - seq(b.file)) || (a.file < b.file ? -1 : 1);
   return a.pos - b.pos;
 }
 
