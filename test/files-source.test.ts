@@ -175,6 +175,60 @@ describe('FileDropSource', () => {
     });
   });
 
+  it('infers CSV column types (integers, numbers, booleans, dates, timestamps, nullable) and honours csv options', async () => {
+    await writeFile(
+      join(drop, 'stock.csv'),
+      'sku;qty;price;active;day;at;comment\n' +
+        'A;1;2.5;true;2024-03-01;2024-03-01T10:00:00Z;\n' +
+        'B;-3;4;false;2024-03-02;2024-03-02 11:30:00+05:30;late\n',
+    );
+    await runUntilDone(source({ csv: { delimiter: ';' } }), 1);
+    const schema = JSON.parse((await registry.latest(`${TOPIC}-value`))!.schema);
+    expect(schema.properties).toEqual({
+      sku: { type: 'string' },
+      qty: { type: 'integer' },
+      price: { type: 'number' },
+      active: { type: 'boolean' },
+      day: { type: 'string', format: 'date' },
+      at: { type: 'string', format: 'date-time' },
+      comment: { type: ['string', 'null'] },
+    });
+    expect((await readAll(TOPIC)).map(json)).toEqual([
+      {
+        sku: 'A',
+        qty: 1,
+        price: 2.5,
+        active: true,
+        day: '2024-03-01',
+        at: '2024-03-01T10:00:00Z',
+        comment: null,
+      },
+      {
+        sku: 'B',
+        qty: -3,
+        price: 4,
+        active: false,
+        day: '2024-03-02',
+        at: '2024-03-02 11:30:00+05:30',
+        comment: 'late',
+      },
+    ]);
+  });
+
+  it('reads a headerless CSV with declared column names', async () => {
+    await writeFile(join(drop, 'plain.csv'), '1,3.5,true,,2024-01-01\n');
+    await runUntilDone(
+      source({
+        schema: ORDERS_SCHEMA,
+        csv: { header: false, columns: ['order_id', 'amount', 'paid', 'note', 'day'] },
+      }),
+      1,
+    );
+    expect((await readAll(TOPIC)).map((r) => [json(r), r.headers['freshet.line']])).toEqual([
+      [{ order_id: 1, amount: 3.5, paid: true, note: null, day: '2024-01-01' }, '1'],
+    ]);
+  });
+
   it('lands a Parquet file written by DuckDB with its types, one event per row', async () => {
     const path = join(drop, 'stock.parquet');
     const session = await Session.open();

@@ -3,6 +3,8 @@
 // is left as the text it was, so the registry's validation names the field and the reason and
 // the record goes to quarantine.
 
+import { FORMATS } from '../../registry/json-schema-formats.js';
+
 export type JsonSchema = Record<string, unknown>;
 
 type Kind = 'integer' | 'number' | 'boolean' | 'date' | 'date-time' | 'string' | 'any';
@@ -10,15 +12,17 @@ type Kind = 'integer' | 'number' | 'boolean' | 'date' | 'date-time' | 'string' |
 const INTEGER = /^[+-]?\d+$/;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const BOOLEAN = /^(true|false)$/i;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+// Dates and timestamps as the registry's own format checks accept them (a timestamp needs its
+// seconds and a zone), so an inferred schema never refuses the very sample it came from.
+const isDate = FORMATS['date']!;
+const isDateTime = FORMATS['date-time']!;
 
 function textKind(s: string): Kind {
   if (INTEGER.test(s) && Number.isSafeInteger(Number(s))) return 'integer';
   if (NUMBER.test(s)) return 'number';
   if (BOOLEAN.test(s)) return 'boolean';
-  if (DATE.test(s) && !Number.isNaN(Date.parse(s))) return 'date';
-  if (DATE_TIME.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T')))) return 'date-time';
+  if (isDate(s)) return 'date';
+  if (isDateTime(s)) return 'date-time';
   return 'string';
 }
 
