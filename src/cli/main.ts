@@ -1,7 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { defaultConfig, validateConfig, type FreshetConfig } from '../config/index.js';
+import {
+  DEFAULT_CONFIG_FILE,
+  defaultConfig,
+  validateConfig,
+  type FreshetConfig,
+} from '../config/index.js';
+import { configFileFor, overlayFlags } from './config-flags.js';
 import {
   DataDirError,
   LOG_DIR,
@@ -16,6 +22,7 @@ import { readRunInfo } from './run-file.js';
 import { lakeCommand } from './lake.js';
 import { modelsCommand } from './models.js';
 import { bronzeWorkerCommand } from './bronze-worker.js';
+import { sourcesCommand } from './sources.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -201,8 +208,12 @@ function program(): Command {
       d.projectDir,
     )
     .option('-q, --quiet', 'print nothing but errors')
-    .action(async (o) => {
-      const config: FreshetConfig = validateConfig({
+    .option(
+      '--config <file>',
+      `a freshet.yaml with settings and sources (default: ./${DEFAULT_CONFIG_FILE} when there is one); flags given on the command line win over it`,
+    )
+    .action(async (o, cmd: Command) => {
+      const flags: FreshetConfig = {
         dataDir: o.dataDir,
         lakeUrl: o.lake,
         projectDir: o.project,
@@ -240,8 +251,13 @@ function program(): Command {
           bronzeThread: o.bronzeThread,
           compactIntervalMs: o.compactInterval,
         },
-      });
-      await up(config, { quiet: Boolean(o.quiet) });
+        sources: [],
+      };
+      const file = await configFileFor(o.config);
+      const config = validateConfig(
+        file ? overlayFlags(file.apply(defaultConfig()), flags, cmd) : flags,
+      );
+      await up(config, { quiet: Boolean(o.quiet), configFile: file?.path });
       // Everything is stopped and saved; do not wait on a client's open connection.
       process.exit(process.exitCode ?? 0);
     });
@@ -328,6 +344,7 @@ function program(): Command {
   root.enablePositionalOptions().addCommand(lakeCommand(d.dataDir));
   root.addCommand(modelsCommand());
   root.addCommand(bronzeWorkerCommand(d.dataDir));
+  root.addCommand(sourcesCommand(d.dataDir));
 
   return root;
 }

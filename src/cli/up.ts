@@ -6,16 +6,23 @@ import { removeRunInfo, writeRunInfo } from './run-file.js';
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
 
 /** `freshet up`: open the data dir, start every stage and the server, show a live status line. */
-export async function up(config: FreshetConfig, opts: { quiet: boolean }): Promise<void> {
+export async function up(
+  config: FreshetConfig,
+  opts: { quiet: boolean; configFile?: string | undefined },
+): Promise<void> {
   const out = process.stdout;
   const say = (line: string) => {
     if (!opts.quiet) out.write(line + '\n');
   };
   say(`Freshet — starting on ${config.dataDir}`);
+  if (opts.configFile) say(`  configuration from ${opts.configFile}`);
   const platform = await Platform.open(config, { onProgress: (m) => say(`  ${m}`) });
   let server;
   try {
-    server = await startServer(platform, config.serve);
+    server = await startServer(platform, {
+      ...config.serve,
+      ...(platform.ingest ? { ingest: platform.ingest.routes } : {}),
+    });
   } catch (err) {
     await platform.stop();
     throw err;
@@ -41,6 +48,11 @@ export async function up(config: FreshetConfig, opts: { quiet: boolean }): Promi
     say(
       `  simulator  ${sim.stores} stores, ${sim.skus} SKUs, ${fmt(sim.rate)} events/s, seed ${sim.seed}`,
     );
+  for (const source of config.sources) {
+    const where =
+      source.type === 'http' ? `  push to ${server.url}/ingest/${source.name}/<topic>` : '';
+    say(`  source     ${source.name} (${source.type})${where}`);
+  }
   say('Press Ctrl-C to stop.');
 
   const tty = out.isTTY && !opts.quiet;

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { SourceConfig } from './source-config.js';
 
 /**
  * Everything `freshet up` can be told. Every field has an embedded default, so a newcomer needs
@@ -59,6 +60,8 @@ export interface FreshetConfig {
      */
     url?: string;
   };
+  /** Source systems beyond the simulator (freshet.yaml's `sources:`). Default: none. */
+  sources: SourceConfig[];
   pipeline: {
     /** How often the bronze writer commits what the log holds. Default 250 ms. */
     bronzeIntervalMs: number;
@@ -104,6 +107,7 @@ export function defaultConfig(): FreshetConfig {
     },
     log: { partitions: 4, fsync: 'always' },
     registry: {},
+    sources: [],
     pipeline: {
       bronzeIntervalMs: 250,
       modelIntervalMs: 1000,

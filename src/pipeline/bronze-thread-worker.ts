@@ -8,7 +8,12 @@ import { decodeFrames, KafkaLog, type FrameBatch } from '../log/index.js';
 import { Metrics } from '../observe/index.js';
 import { BronzeTable } from './bronze-table.js';
 import { BronzeWriter } from './bronze-writer.js';
-import type { BronzeThreadReply, BronzeThreadRequest, BronzeThreadSetup } from './bronze-thread.js';
+import type {
+  BronzeThreadReply,
+  BronzeThreadRequest,
+  BronzeThreadSetup,
+  TableReady,
+} from './bronze-thread.js';
 
 const port = parentPort!;
 const setup = workerData as BronzeThreadSetup;
@@ -19,26 +24,26 @@ const conn = await session.connect();
 const tables = new Map<string, BronzeTable>();
 const pullers = new Map<string, BronzeWriter>();
 let kafka: KafkaLog | null = null;
+let openTopic: (topic: string, partitions: number) => Promise<TableReady>;
 try {
   const store = objectStoreFor(setup.lake, { s3: { cacheDir: setup.s3CacheDir } });
   if (setup.kafka) kafka = await KafkaLog.open({ ...setup.kafka, onError: () => undefined });
-  for (const { topic, partitions } of setup.topics) {
+  openTopic = async (topic, partitions) => {
     const opts = { conn, store, topic, partitions, tmpDir: setup.tmpDir };
     if (kafka) {
       // Metrics are counted on the platform's thread, from the commits this thread reports.
       const metrics = new Metrics();
       const maxBatch = setup.maxBatch ?? 50_000;
-      pullers.set(topic, await BronzeWriter.open({ ...opts, log: kafka, metrics, maxBatch }));
-    } else {
-      tables.set(topic, await BronzeTable.open(opts));
+      const w = await BronzeWriter.open({ ...opts, log: kafka, metrics, maxBatch });
+      pullers.set(topic, w);
+      return { state: w.state, positions: [...w.nextOffsets] };
     }
-  }
-  const states = setup.topics.map(({ topic }) => {
-    const w = pullers.get(topic);
-    return w
-      ? { state: w.state, positions: [...w.nextOffsets] }
-      : { state: tables.get(topic)!.state, positions: [...tables.get(topic)!.positions] };
-  });
+    const t = await BronzeTable.open(opts);
+    tables.set(topic, t);
+    return { state: t.state, positions: [...t.positions] };
+  };
+  const states: TableReady[] = [];
+  for (const { topic, partitions } of setup.topics) states.push(await openTopic(topic, partitions));
   post({ type: 'ready', tables: states });
 } catch (err) {
   post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
@@ -57,6 +62,7 @@ port.on('message', (req: BronzeThreadRequest) => {
     return;
   }
   if (req.type === 'pull') void pull(req.id, req.topic);
+  else if (req.type === 'add') void add(req.id, req.topic, req.partitions);
   else void commit(req.id, req.topic, req.batches);
 });
 
@@ -77,6 +83,15 @@ async function commit(id: number, topic: string, batches: FrameBatch[]): Promise
     if (!table) throw new Error(`the bronze thread has no table for topic ${topic}`);
     const records = batches.map((b, p) => decodeFrames(b, topic, p));
     post({ type: 'committed', id, commit: await table.commit(records, { contiguous: true }) });
+  } catch (err) {
+    post({ type: 'error', id, message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/** A topic that appeared after the thread started (a source created it): opens its table. */
+async function add(id: number, topic: string, partitions: number): Promise<void> {
+  try {
+    post({ type: 'added', id, table: await openTopic(topic, partitions) });
   } catch (err) {
     post({ type: 'error', id, message: err instanceof Error ? err.message : String(err) });
   }

@@ -34,14 +34,23 @@ export interface BronzeThreadSetup {
 
 export type BronzeThreadRequest =
   | { type: 'commit'; id: number; topic: string; batches: FrameBatch[] }
+  /** A topic created after the thread started. */
+  | { type: 'add'; id: number; topic: string; partitions: number }
   /** Kafka: read the topic from the table's positions and commit what is there. */
   | { type: 'pull'; id: number; topic: string }
   | { type: 'close' };
 
+/** A table as the thread found it in the lake: its state and next offset per partition. */
+export interface TableReady {
+  state: BronzeTableState;
+  positions: number[];
+}
+
 export type BronzeThreadReply =
-  | { type: 'ready'; tables: Array<{ state: BronzeTableState; positions: number[] }> }
+  | { type: 'ready'; tables: TableReady[] }
   | { type: 'failed'; message: string }
   | { type: 'committed'; id: number; commit: BronzeCommit | null }
+  | { type: 'added'; id: number; table: TableReady }
   | { type: 'error'; id: number; message: string };
 
 const WORKER_SCRIPT = new URL('./bronze-thread-worker.js', import.meta.url);
@@ -55,7 +64,7 @@ export function bronzeThreadAvailable(): boolean {
 }
 
 interface Pending {
-  resolve: (c: BronzeCommit | null) => void;
+  resolve: (reply: unknown) => void;
   reject: (e: Error) => void;
 }
 
@@ -99,6 +108,7 @@ export class BronzeThread {
           if (!p) return;
           this.pending.delete(m.id);
           if (m.type === 'committed') p.resolve(m.commit);
+          else if (m.type === 'added') p.resolve(m.table);
           else p.reject(new Error(m.message));
         }
       });
@@ -127,12 +137,27 @@ export class BronzeThread {
     return this.request((id) => ({ type: 'pull', id, topic }));
   }
 
-  private async request(make: (id: number) => BronzeThreadRequest): Promise<BronzeCommit | null> {
+  /**
+   * Opens a topic that appeared after the start (a restarted worker opens it too). Returns its
+   * index among the thread's topics and what the lake holds of it.
+   */
+  async add(topic: string, partitions: number): Promise<{ index: number; table: TableReady }> {
+    let index = this.setup.topics.findIndex((t) => t.topic === topic);
+    if (index < 0) index = this.setup.topics.push({ topic, partitions }) - 1;
+    const table = await this.request<TableReady>((id) => ({ type: 'add', id, topic, partitions }));
+    const ready = await this.ensure();
+    ready.tables[index] = table;
+    return { index, table };
+  }
+
+  private async request<T = BronzeCommit | null>(
+    make: (id: number) => BronzeThreadRequest,
+  ): Promise<T> {
     await this.ensure();
     const worker = this.worker!;
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (reply: unknown) => void, reject });
       worker.postMessage(make(id));
     });
   }
@@ -201,6 +226,33 @@ export class ThreadedBronzeWriter implements BronzeSink {
       );
     }
     return writers;
+  }
+
+  /** A writer for a topic created after the thread started. */
+  static async add(opts: {
+    thread: BronzeThread;
+    log: Log & Partial<Pick<EmbeddedLog, 'readFrames'>>;
+    store: ObjectStore;
+    topic: string;
+    partitions: number;
+    metrics: Metrics;
+    maxBatch: number;
+  }): Promise<ThreadedBronzeWriter> {
+    const { index, table } = await opts.thread.add(opts.topic, opts.partitions);
+    const delta = await DeltaTable.open(
+      opts.store,
+      lakePath('bronze', bronzeTableName(opts.topic)),
+    );
+    return new ThreadedBronzeWriter(
+      opts.thread,
+      opts.log,
+      delta,
+      table.state,
+      table.positions,
+      opts.metrics,
+      opts.maxBatch,
+      index,
+    );
   }
 
   get topic(): string {

@@ -7,9 +7,10 @@ import { DEFAULT_TARGET, ModelRunner } from '../models/index.js';
 import { Metrics } from '../observe/index.js';
 import { EmbeddedRegistry, ExternalRegistry, type SchemaRegistry } from '../registry/index.js';
 import { TOPICS } from '../retail/index.js';
-import { QUARANTINE_TOPIC, SimulatorSource, type Source } from '../sources/index.js';
+import { QUARANTINE_TOPIC, SimulatorSource, type Ingest, type Source } from '../sources/index.js';
 import { BronzeThread, bronzeThreadAvailable, ThreadedBronzeWriter } from './bronze-thread.js';
 import { BronzeWriter, type BronzeSink } from './bronze-writer.js';
+import { openConfiguredSources } from './configured-sources.js';
 import { openLake, prepareDataDir, type Lake } from './data-dir.js';
 import { Loop } from './loop.js';
 import { ModelLoop } from './model-loop.js';
@@ -41,6 +42,9 @@ export interface PlatformStatus {
 export type PlatformEvent =
   { type: 'run'; at: number } | { type: 'error'; stage: string; message: string };
 
+/** How often the bronze loop looks for topics that appeared (sources create them as they go). */
+const NEW_TOPIC_CHECK_MS = 2000;
+
 const seconds = (ms: number | null, now: number) =>
   ms === null ? null : Math.max(0, (now - ms) / 1000);
 
@@ -57,6 +61,7 @@ export class Platform {
   private rate = { at: performance.now(), accepted: 0, perSecond: 0 };
   private listeners = new Set<(e: PlatformEvent) => void>();
   private lastPublish = 0;
+  private topicsCheckedAt = 0;
   private maintenanceConn: Connection | null = null;
 
   private constructor(
@@ -70,9 +75,13 @@ export class Platform {
     readonly bronze: BronzeSink[],
     readonly models: ModelLoop,
     readonly runner: ModelRunner,
+    /** The simulator, when it runs (the dashboard's "source"). */
     readonly source: Source | null,
-    /** Closes what the bronze writers hold (their thread or DuckDB connection). */
-    private readonly closeBronze: () => Promise<void>,
+    /** Every source: the simulator first, then those freshet.yaml declares. */
+    readonly sources: Source[],
+    /** Push endpoints of freshet.yaml's `http` sources, to mount at /ingest. */
+    readonly ingest: Ingest | null,
+    private readonly bronzeSet: BronzeSet,
   ) {}
 
   /** Opens (or creates) a data dir and rebuilds the serving tables from its lake. */
@@ -121,14 +130,17 @@ export class Platform {
       // even before its first event, so models that read it compile.
       for (const t of TOPICS) await log.createTopic(t.topic, { partitions: config.log.partitions });
       await log.createTopic(QUARANTINE_TOPIC, { partitions: 1 });
-      const { bronze, closeBronze } = await openBronze(
+      const bronzeSet = await openBronze(config, dataDir, lake, log, session, metrics);
+      const { bronze } = bronzeSet;
+      const configured = await openConfiguredSources({
         config,
         dataDir,
-        lake,
         log,
-        session,
+        registry,
         metrics,
-      );
+        onError: (name) => metrics.errors.inc({ stage: `source-${name}` }),
+        onProgress: progress,
+      });
       const models = new ModelLoop(
         session.connection,
         store,
@@ -151,7 +163,9 @@ export class Platform {
         models,
         runner,
         source,
-        closeBronze,
+        [...(source ? [source] : []), ...configured.sources],
+        configured.ingest,
+        bronzeSet,
       );
     } catch (err) {
       await log.close().catch(() => undefined);
@@ -206,7 +220,9 @@ export class Platform {
       );
     }
     for (const loop of this.loops) loop.start();
-    if (this.source) await this.source.start();
+    for (const source of this.sources) await source.start();
+    // Sources create their topics as they start (a CDC source one per table): bronze for those.
+    await this.addNewTopics();
     this.state = 'running';
   }
 
@@ -227,9 +243,22 @@ export class Platform {
   }
 
   private async writeBronze(): Promise<number> {
+    // Topics appear while the platform runs (a pushed topic, a table added to a CDC source).
+    if (Date.now() - this.topicsCheckedAt >= NEW_TOPIC_CHECK_MS) await this.addNewTopics();
     let rows = 0;
     for (const writer of this.bronze) rows += await writer.writeOnce();
     return rows;
+  }
+
+  /** A bronze table and writer for every log topic that has none yet. */
+  private async addNewTopics(): Promise<void> {
+    this.topicsCheckedAt = Date.now();
+    const known = new Set(this.bronze.map((b) => b.topic));
+    for (const t of await this.log.topics()) {
+      if (known.has(t.name)) continue;
+      // The same array the model loop and compaction read, so they see the new table too.
+      this.bronze.push(await this.bronzeSet.add(t.name, t.partitions));
+    }
   }
 
   private async transform(): Promise<void> {
@@ -252,7 +281,9 @@ export class Platform {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopping';
-    if (this.source) await this.source.stop();
+    for (const source of this.sources) await source.stop();
+    // After the server stopped taking pushes (the caller closes it first).
+    await this.ingest?.close();
     for (const loop of this.loops) await loop.stop();
     try {
       for (const writer of this.bronze) while (!(await writer.caughtUp())) await writer.writeOnce();
@@ -261,7 +292,7 @@ export class Platform {
     } finally {
       await this.log.close();
       this.maintenanceConn?.close();
-      await this.closeBronze();
+      await this.bronzeSet.close();
       this.session.close();
       this.state = 'stopped';
     }
@@ -312,7 +343,8 @@ export class Platform {
 
   status(): PlatformStatus {
     const s = this.source?.status();
-    const accepted = s?.eventsAccepted ?? 0;
+    const all = this.sources.map((x) => x.status());
+    const accepted = all.reduce((n, x) => n + x.eventsAccepted, 0);
     const now = performance.now();
     if (now - this.rate.at >= 1000) {
       this.rate = {
@@ -325,9 +357,9 @@ export class Platform {
       state: this.state,
       eventsPerSecond: this.rate.perSecond,
       eventsAccepted: accepted,
-      eventsRejected: s?.eventsRejected ?? 0,
+      eventsRejected: all.reduce((n, x) => n + x.eventsRejected, 0),
       errors: this.errors,
-      lastError: this.lastError ?? s?.lastError ?? null,
+      lastError: this.lastError ?? s?.lastError ?? all.find((x) => x.lastError)?.lastError ?? null,
       goldFreshnessSeconds: seconds(this.models.state.watermark, Date.now()),
     };
   }
@@ -338,6 +370,14 @@ export class Platform {
  * --no-bronze-thread (and when running from source) on this thread with a connection of the
  * platform's session.
  */
+interface BronzeSet {
+  bronze: BronzeSink[];
+  /** A writer for a topic that appeared after the start. */
+  add(topic: string, partitions: number): Promise<BronzeSink>;
+  /** Closes what the writers hold (their thread, or a DuckDB connection). */
+  close(): Promise<void>;
+}
+
 async function openBronze(
   config: FreshetConfig,
   dataDir: string,
@@ -345,10 +385,11 @@ async function openBronze(
   log: Log,
   session: Session,
   metrics: Metrics,
-): Promise<{ bronze: BronzeSink[]; closeBronze: () => Promise<void> }> {
+): Promise<BronzeSet> {
   const tmpDir = join(dataDir, TMP_DIR);
   const topics = (await log.topics()).map((t) => ({ topic: t.name, partitions: t.partitions }));
   const maxBatch = config.pipeline.maxBatch;
+  const store = lake.store;
   if (config.pipeline.bronzeThread && bronzeThreadAvailable()) {
     const thread = new BronzeThread({
       lake: lake.location,
@@ -359,37 +400,31 @@ async function openBronze(
       ...(config.log.url ? { kafka: kafkaReader(config.log.url, 'freshet-bronze') } : {}),
     });
     try {
-      const bronze = await ThreadedBronzeWriter.openAll({
+      const bronze: BronzeSink[] = await ThreadedBronzeWriter.openAll({
         thread,
         log,
-        store: lake.store,
+        store,
         topics,
         metrics,
         maxBatch,
       });
-      return { bronze, closeBronze: () => thread.close() };
+      return {
+        bronze,
+        add: (topic, partitions) =>
+          ThreadedBronzeWriter.add({ thread, log, store, topic, partitions, metrics, maxBatch }),
+        close: () => thread.close(),
+      };
     } catch (err) {
       await thread.close();
       throw err;
     }
   }
   const conn = await session.connect();
+  const open = (topic: string, partitions: number) =>
+    BronzeWriter.open({ log, conn, store, topic, partitions, tmpDir, metrics, maxBatch });
   const bronze: BronzeSink[] = [];
-  for (const { topic, partitions } of topics) {
-    bronze.push(
-      await BronzeWriter.open({
-        log,
-        conn,
-        store: lake.store,
-        topic,
-        partitions,
-        tmpDir,
-        metrics,
-        maxBatch,
-      }),
-    );
-  }
-  return { bronze, closeBronze: async () => conn.close() };
+  for (const { topic, partitions } of topics) bronze.push(await open(topic, partitions));
+  return { bronze, add: open, close: async () => conn.close() };
 }
 
 /** Client options for a process that only reads the Kafka log (no transactional producer). */

@@ -89,12 +89,16 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
       last_error: status.lastError,
       gold_freshness_seconds: status.goldFreshnessSeconds,
       source: platform.source?.status() ?? null,
+      sources: platform.sources.map((x) => x.status()),
       model_runs: models.runs,
       last_model_run_ms: models.lastRunMs === null ? null : Math.round(models.lastRunMs),
       data_tests: platform.models.dataTests,
       tables,
     });
   });
+
+  // Every source with its state, position, lag and last error (`freshet sources` reads this).
+  app.get('/sources', (c) => c.json({ sources: platform.sources.map((x) => x.status()) }));
 
   app.get('/stores', async (c) => {
     const now = Date.now();
