@@ -107,10 +107,12 @@ interface Rig {
 }
 
 let rigN = 0;
+const logs: EmbeddedLog[] = [];
 async function rig(tables: string[], extra: Partial<MysqlCdcSourceOptions> = {}): Promise<Rig> {
   const n = ++rigN;
   const root = join(dir, `rig${n}`);
   const log = await EmbeddedLog.open(join(root, 'log'));
+  logs.push(log);
   const registry = await EmbeddedRegistry.open(join(root, 'registry'));
   const opts: MysqlCdcSourceOptions = {
     connection: SOURCE_USER,
@@ -146,6 +148,7 @@ describe.skipIf(!up && !process.env.CI)('MySQL/MariaDB CDC (real MariaDB)', () =
   });
 
   afterAll(async () => {
+    for (const log of logs) await log.close().catch(() => undefined);
     if (admin) {
       await admin.query(`DROP DATABASE IF EXISTS ${DB}`).catch(() => undefined);
       await admin.end().catch(() => undefined);
