@@ -229,7 +229,7 @@ describe('FileDropSource', () => {
     ]);
   });
 
-  it('lands a Parquet file written by DuckDB with its types, one event per row', async () => {
+  it('lands a Parquet file (zstd, several row groups) written by DuckDB with its types, one event per row', async () => {
     const path = join(drop, 'stock.parquet');
     const session = await Session.open();
     try {
@@ -237,7 +237,7 @@ describe('FileDropSource', () => {
         `COPY (SELECT i::INTEGER AS store_id, (i * 1.5)::DOUBLE AS qty, 'sku-' || i AS sku,
                       DATE '2024-03-01' + i::INTEGER AS day, TIMESTAMP '2024-03-01 10:00:00' AS at,
                       (i::BIGINT * 1000000000) AS big, i % 2 = 0 AS even
-               FROM range(1, 12001) t(i)) TO '${path}' (FORMAT PARQUET, ROW_GROUP_SIZE 5000)`,
+               FROM range(1, 12001) t(i)) TO '${path}' (FORMAT PARQUET, ROW_GROUP_SIZE 5000, COMPRESSION ZSTD)`,
       );
     } finally {
       session.close();

@@ -1,9 +1,10 @@
 // Parquet drops, read with hyparquet (pure JavaScript, no native build, no download at install):
 // one row group at a time, so memory follows the row group, not the file. A row's "line" is its
-// 1-based row number. Snappy (the default of DuckDB, Spark and pandas) and uncompressed files are
-// read; other codecs fail the file with a clear error.
+// 1-based row number. Codecs: uncompressed, snappy, gzip, brotli, zstd, lz4 (hyparquet-compressors,
+// also pure JavaScript apart from a WebAssembly snappy shipped inside the package).
 
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { FileFormatError, type Row } from './rows.js';
 
 export async function* readParquet(path: string, opts: { fromLine: number }): AsyncGenerator<Row> {
@@ -27,7 +28,13 @@ export async function* readParquet(path: string, opts: { fromLine: number }): As
     if (rowStart < groupEnd) {
       let rows: Record<string, unknown>[];
       try {
-        rows = await parquetReadObjects({ file, metadata, rowStart, rowEnd: groupEnd });
+        rows = await parquetReadObjects({
+          file,
+          metadata,
+          rowStart,
+          rowEnd: groupEnd,
+          compressors,
+        });
       } catch (err) {
         throw new FileFormatError(
           `rows ${rowStart + 1}-${groupEnd} cannot be read: ${(err as Error).message}`,
