@@ -35,3 +35,17 @@ export type {
   MysqlConnectionOptions,
   MysqlChangeEvent,
 } from './mysql/index.js';
+export {
+  BadRecordError,
+  KafkaTopicSource,
+  kafkaEventId,
+  RecordDecoder,
+  avroToJson,
+  avroTypeFor,
+} from './kafka/index.js';
+export type {
+  DecimalFormat,
+  KafkaTopicSourceOptions,
+  KafkaTopicSourceStatus,
+  KafkaValueFormat,
+} from './kafka/index.js';
