@@ -303,12 +303,18 @@ describe('FileDropSource', () => {
     const saved = JSON.parse(await readFile(join(dir, 'sources', 'erp.json'), 'utf8'));
     expect(saved.current.nextLine).toBe(201);
 
+    // A new drop that sorts first must not make the source forget where it was in big.ndjson.
+    await writeFile(join(drop, 'a-early.ndjson'), '{"n":0}\n');
     const progress: string[] = [];
-    await runUntilDone(source({ batchSize: 100, onProgress: (m) => progress.push(m) }), 1);
+    await runUntilDone(source({ batchSize: 100, onProgress: (m) => progress.push(m) }), 2);
     const got = await readAll(TOPIC);
-    expect(got.map((r) => json(r).n)).toEqual(rows.map((_, i) => i + 1));
-    expect(new Set(ids(got)).size).toBe(1000);
+    expect(got.map((r) => json(r).n).sort((a, b) => Number(a) - Number(b))).toEqual([
+      0,
+      ...rows.map((_, i) => i + 1),
+    ]);
+    expect(new Set(ids(got)).size).toBe(1001);
     expect(progress.join('\n')).toMatch(/100 records already in the log/);
+    expect(progress.join('\n')).toMatch(/resuming big\.ndjson at line 201/);
   });
 
   it('recovers within one run when an append fails after landing (no restart)', async () => {

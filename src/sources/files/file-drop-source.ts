@@ -246,6 +246,10 @@ export class FileDropSource implements Source {
     // ledger does not grow forever.
     for (const key of Object.keys(ledger.done)) if (!listed.has(key)) delete ledger.done[key];
     if (this.opts.archive === 'move') await this.archiveLeftovers(listed);
+    // A file left half-done by a crash goes first: taking another file first would drop its
+    // saved line (the ledger holds one current file) and send its earlier records again.
+    const cur = ledger.current;
+    ready.sort((a, b) => Number(b.key === cur?.key) - Number(a.key === cur?.key));
     for (const v of ready) {
       if (this.state !== 'running') return;
       await this.processFile(v);
