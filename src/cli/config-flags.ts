@@ -8,9 +8,12 @@ import {
 } from '../config/index.js';
 
 /** The config file to read: --config, else ./freshet.yaml when there is one, else none. */
-export async function configFileFor(path: string | undefined): Promise<ConfigFile | null> {
-  if (path) return loadConfigFile(path);
-  return existsSync(DEFAULT_CONFIG_FILE) ? loadConfigFile(DEFAULT_CONFIG_FILE) : null;
+export async function configFileFor(
+  path: string | undefined,
+  opts: { readSecrets?: boolean } = {},
+): Promise<ConfigFile | null> {
+  const file = path ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : null);
+  return file ? loadConfigFile(file, process.env, opts) : null;
 }
 
 /** Which part of the configuration each `freshet up` flag sets. */

@@ -41,7 +41,7 @@ export function sourcesCommand(defaultDataDir: string): Command {
     )
     .option('--json', 'print the list as JSON')
     .action(async (o, cmd: Command) => {
-      const file = await configFileFor(o.config);
+      const file = await configFileFor(o.config, { readSecrets: false });
       const configured: SourceConfig[] = file?.sources ?? [];
       // --data-dir typed here wins; else the file's data_dir; else the default.
       const wanted =
@@ -63,7 +63,8 @@ export function sourcesCommand(defaultDataDir: string): Command {
         return {
           name,
           type: c?.type ?? (name === 'simulator' ? 'simulator' : null),
-          state: s?.state ?? (running ? 'not started' : 'stopped'),
+          state:
+            s?.state ?? (!running ? 'stopped' : c?.type === 'http' ? 'listening' : 'not started'),
           accepted: s?.eventsAccepted ?? null,
           rejected: s?.eventsRejected ?? null,
           position: s?.position ?? null,

@@ -73,6 +73,7 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export async function loadConfigFile(
   path: string,
   env: NodeJS.ProcessEnv = process.env,
+  opts: { readSecrets?: boolean } = {},
 ): Promise<ConfigFile> {
   const abs = resolve(path);
   let text: string;
@@ -110,7 +111,15 @@ export async function loadConfigFile(
     );
   }
   const problems: string[] = [];
-  const resolved = resolveReferences(raw, [], doc, at, env, dirname(abs), problems);
+  const resolved = resolveReferences(raw, [], {
+    doc,
+    at,
+    env,
+    base: dirname(abs),
+    problems,
+    // Listing sources needs no secret: their references are left unread (and may be unset).
+    readSecrets: opts.readSecrets ?? true,
+  });
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   const file = resolved as Record<string, Record<string, Json> | undefined>;
   const names = new Set<string>();
@@ -153,27 +162,25 @@ export async function loadConfigFile(
   };
 }
 
+interface ResolveContext {
+  doc: Document;
+  at: (offset: number) => string;
+  env: NodeJS.ProcessEnv;
+  base: string;
+  problems: string[];
+  readSecrets: boolean;
+}
+
 /** Replaces `${env:NAME}` and `${file:/path}` in every string; secrets must use them. */
-function resolveReferences(
-  value: Json,
-  path: Array<string | number>,
-  doc: Document,
-  at: (offset: number) => string,
-  env: NodeJS.ProcessEnv,
-  base: string,
-  problems: string[],
-): Json {
+function resolveReferences(value: Json, path: Array<string | number>, ctx: ResolveContext): Json {
   const where = () => {
-    const node = nodeAt(doc, path);
-    return `${node?.range ? at(node.range[0]) : ''}: ${describePath(path)}`;
+    const node = nodeAt(ctx.doc, path);
+    return `${node?.range ? ctx.at(node.range[0]) : ''}: ${describePath(path)}`;
   };
-  if (Array.isArray(value))
-    return value.map((v, i) => resolveReferences(v, [...path, i], doc, at, env, base, problems));
+  if (Array.isArray(value)) return value.map((v, i) => resolveReferences(v, [...path, i], ctx));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, Json> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = resolveReferences(v, [...path, k], doc, at, env, base, problems);
-    }
+    for (const [k, v] of Object.entries(value)) out[k] = resolveReferences(v, [...path, k], ctx);
     return out;
   }
   if (typeof value !== 'string') return value;
@@ -186,28 +193,31 @@ function resolveReferences(
       /authorization|token|key|secret/i.test(key));
   if (!ref) {
     if (secret && value !== '') {
-      problems.push(
+      ctx.problems.push(
         `${where()}: a secret must not be written in the file; put it in an environment variable or a file and write \${env:NAME} or \${file:/path}`,
       );
     }
     return value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-      const v = env[name];
-      if (v === undefined) problems.push(`${where()}: the environment variable ${name} is not set`);
+      const v = ctx.env[name];
+      if (v === undefined)
+        ctx.problems.push(`${where()}: the environment variable ${name} is not set`);
       return v ?? '';
     });
   }
+  if (secret && !ctx.readSecrets) return '';
   const [, kind, name] = ref;
   if (kind === 'env') {
-    const v = env[name!];
-    if (v === undefined) problems.push(`${where()}: the environment variable ${name} is not set`);
+    const v = ctx.env[name!];
+    if (v === undefined)
+      ctx.problems.push(`${where()}: the environment variable ${name} is not set`);
     return v ?? '';
   }
-  const file = isAbsolute(name!) ? name! : resolve(base, name!);
+  const file = isAbsolute(name!) ? name! : resolve(ctx.base, name!);
   try {
     // Secrets files usually end with a newline that is not part of the secret.
     return readFileSyncTrimmed(file);
   } catch (err) {
-    problems.push(`${where()}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
+    ctx.problems.push(`${where()}: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
     return '';
   }
 }

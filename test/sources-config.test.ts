@@ -1,0 +1,224 @@
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FRESHET_BIN, PlatformProcess, waitFor } from './helpers/platform-process.js';
+
+/**
+ * `freshet up --config freshet.yaml` with sources beside (here instead of) the simulator: a
+ * PostgreSQL table captured by CDC and an HTTP push source with its token from the environment.
+ * Both land in bronze; `freshet sources` lists them with their state. Needs the PostgreSQL of
+ * `scripts/services start`; without it the test skips loudly (fails in CI).
+ */
+const run = promisify(execFile);
+const PG_PORT = Number(process.env.FRESHET_TEST_PG_PORT ?? 5433);
+const DB = `freshet_cfg_${process.pid}`;
+const TOKEN = 'logistics-token-0123456789abcdef';
+
+function pgUp(): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = net.connect({ host: '127.0.0.1', port: PG_PORT });
+    socket.setTimeout(1000);
+    socket.once('connect', () => (socket.destroy(), done(true)));
+    socket.once('timeout', () => (socket.destroy(), done(false)));
+    socket.once('error', () => done(false));
+  });
+}
+const up = await pgUp();
+if (!up && !process.env.CI) {
+  console.warn(
+    `\n*** SKIPPING the configured-sources test: no PostgreSQL at 127.0.0.1:${PG_PORT} (scripts/services start) ***\n`,
+  );
+}
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => undefined);
+});
+
+async function sql<T>(url: string, query: string): Promise<T[]> {
+  const res = await fetch(`${url}/api/sql`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ sql: query }),
+  });
+  const body = (await res.json()) as { rows?: T[]; error?: string };
+  if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
+  return body.rows ?? [];
+}
+
+describe('freshet up --config with declared sources', () => {
+  it('refuses a configuration with mistakes, naming file, line and key, before starting', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'freshet-cfg-bad-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'freshet.yaml');
+    await writeFile(file, 'sources:\n  - name: erp\n    type: postgres\n    tabels: [public.x]\n');
+    const err = await run(process.execPath, [
+      FRESHET_BIN,
+      'up',
+      '--config',
+      file,
+      '--data-dir',
+      join(dir, 'data'),
+    ]).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(/freshet\.yaml:4:5: sources\[0\]\.tabels: is not a setting/);
+    expect(err?.stderr).toMatch(/freshet\.yaml:2:\d+: sources\[0\]: is missing connection/);
+  });
+
+  it.skipIf(!up && !process.env.CI)(
+    'captures a PostgreSQL table and takes HTTP pushes into bronze, and lists both',
+    async () => {
+      const admin = new pg.Client({
+        host: '127.0.0.1',
+        port: PG_PORT,
+        user: 'freshet',
+        database: 'postgres',
+      });
+      admin.on('error', () => undefined);
+      await admin.connect();
+      cleanup.push(async () => {
+        await admin.query(
+          `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '${DB}'`,
+        );
+        await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
+        await admin.end();
+      });
+      await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
+      await admin.query(`CREATE DATABASE ${DB}`);
+      const db = new pg.Client({ host: '127.0.0.1', port: PG_PORT, user: 'freshet', database: DB });
+      db.on('error', () => undefined);
+      await db.connect();
+      cleanup.push(() => db.end());
+      await db.query('CREATE TABLE orders (id int PRIMARY KEY, store_id text NOT NULL, qty int)');
+      await db.query(
+        "INSERT INTO orders SELECT i, 'S' || (i % 7), i FROM generate_series(1, 100) AS i",
+      );
+
+      const dir = await mkdtemp(join(tmpdir(), 'freshet-cfg-'));
+      cleanup.push(() => rm(dir, { recursive: true, force: true }));
+      const config = join(dir, 'freshet.yaml');
+      await writeFile(
+        config,
+        `simulator:
+  enabled: false
+sources:
+  - name: erp-db
+    type: postgres
+    connection: { host: 127.0.0.1, port: ${PG_PORT}, user: freshet, database: ${DB} }
+    topic_prefix: erp
+    tables: [public.orders]
+    slot: freshet_cfg_${process.pid}
+  - name: logistics
+    type: http
+    token: \${env:LOGISTICS_TOKEN}
+    topics: ["logistics.*"]
+`,
+      );
+      const dataDir = join(dir, 'data');
+      const p = await PlatformProcess.start(dataDir, ['--config', config], 60_000, {
+        LOGISTICS_TOKEN: TOKEN,
+      });
+      cleanup.push(() => p.interrupt());
+      expect(p.log).not.toContain(TOKEN);
+
+      // The push topic's schema, registered through the platform's Confluent-compatible registry.
+      const reg = await fetch(`${p.url}/registry/subjects/logistics.pings-value/versions`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+        body: JSON.stringify({
+          schemaType: 'JSON',
+          schema: JSON.stringify({
+            type: 'object',
+            required: ['truck', 'km'],
+            properties: { truck: { type: 'string' }, km: { type: 'number' } },
+          }),
+        }),
+      });
+      expect(reg.status).toBe(200);
+      const body = Array.from({ length: 50 }, (_, i) =>
+        JSON.stringify({ truck: `T${i % 5}`, km: i }),
+      );
+      const push = await fetch(`${p.url}/ingest/logistics/logistics.pings`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${TOKEN}`,
+          'Content-Type': 'application/x-ndjson',
+          'Idempotency-Key': 'batch-1',
+        },
+        body: body.join('\n'),
+      });
+      expect(push.status).toBe(200);
+      const denied = await fetch(`${p.url}/ingest/logistics/logistics.pings`, {
+        method: 'POST',
+        headers: {
+          Authorization: 'Bearer wrong-token-wrong-token',
+          'Content-Type': 'application/x-ndjson',
+        },
+        body: body[0],
+      });
+      expect(denied.status).toBe(401);
+
+      // Changes while the platform runs are streamed after the snapshot.
+      await db.query('UPDATE orders SET qty = qty + 1000 WHERE id <= 20');
+      await db.query('DELETE FROM orders WHERE id = 100');
+
+      const counts = await waitFor(
+        'the table and the pushes in bronze',
+        async () => {
+          const [o] = await sql<{ n: number; r: number; u: number; d: number }>(
+            p.url,
+            `SELECT count(*)::INT AS n,
+               count(*) FILTER (WHERE payload::JSON->>'op' = 'r')::INT AS r,
+               count(*) FILTER (WHERE payload::JSON->>'op' = 'u')::INT AS u,
+               count(*) FILTER (WHERE payload::JSON->>'op' = 'd')::INT AS d
+             FROM bronze.erp_public_orders WHERE payload <> ''`,
+          );
+          const [l] = await sql<{ n: number }>(
+            p.url,
+            'SELECT count(*)::INT AS n FROM bronze.logistics_pings',
+          );
+          return o && l && o.r === 100 && o.u === 20 && o.d === 1 && l.n === 50
+            ? { o, l }
+            : undefined;
+        },
+        90_000,
+      );
+      expect(counts.l.n).toBe(50);
+
+      const { stdout } = await run(process.execPath, [
+        FRESHET_BIN,
+        'sources',
+        '--data-dir',
+        dataDir,
+        '--config',
+        config,
+        '--json',
+      ]);
+      const listed = JSON.parse(stdout) as {
+        running: boolean;
+        sources: Array<{ name: string; type: string; state: string; accepted: number | null }>;
+      };
+      expect(listed.running).toBe(true);
+      expect(listed.sources.find((s) => s.name === 'erp-db')).toMatchObject({
+        type: 'postgres',
+        state: 'running',
+      });
+      expect(listed.sources.find((s) => s.name === 'erp-db')!.accepted).toBeGreaterThanOrEqual(121);
+      expect(listed.sources.find((s) => s.name === 'logistics')).toMatchObject({
+        type: 'http',
+        state: 'listening',
+      });
+      expect(stdout).not.toContain(TOKEN);
+      expect(await p.interrupt()).toBe(0);
+    },
+    180_000,
+  );
+});
