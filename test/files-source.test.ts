@@ -337,7 +337,7 @@ describe('FileDropSource', () => {
   it('does not take a file that is still growing until its size and time stop changing', async () => {
     const path = join(drop, 'growing.ndjson');
     await writeFile(path, '{"n":0}\n');
-    const s = source({ pollIntervalMs: 30 });
+    const s = source({ pollIntervalMs: 150 }); // a writer pausing longer than this would be taken early
     await s.start();
     for (let i = 1; i <= 30; i++) {
       await appendFile(path, `{"n":${i}}\n`);

@@ -112,6 +112,20 @@ export function formatOf(key: string): FileFormat | null {
   return null;
 }
 
+/**
+ * The fault as a file-level error when it belongs to this file (its content, or a local file the
+ * process may not read): recorded against the file, which is not retried until it changes. Any
+ * other fault (the log, the store, the registry) fails the poll, which is retried.
+ */
+function unreadable(err: unknown): FileFormatError | null {
+  if (err instanceof FileFormatError) return err;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EISDIR') {
+    return new FileFormatError(`cannot be read: ${(err as Error).message}`, 0);
+  }
+  return null;
+}
+
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 const FILE = 'freshet.file';
 const LINE = 'freshet.line';
@@ -293,8 +307,9 @@ export class FileDropSource implements Source {
           if (this.state !== 'running') return; // stopped: the position is saved, resume later
         }
       }
-    } catch (err) {
-      if (!(err instanceof FileFormatError)) throw err;
+    } catch (caught) {
+      const err = unreadable(caught);
+      if (!err) throw caught;
       fileError = `${v.key}${err.line > 0 ? ` line ${err.line}` : ''}: ${err.message}`;
       const line = Math.max(err.line, pending.lastLine + 1, current.nextLine);
       this.addProblem(pending, v, line, { reason: err.message }, err.raw);
