@@ -635,4 +635,49 @@ describe.skipIf(!up && !process.env.CI)('KafkaTopicSource on a real broker', () 
     expect(await readAll(log, topic)).toHaveLength(10);
     expect((await readAll(log, 'freshet.quarantine')).length).toBe(0);
   });
+
+  it('registers the converted JSON Schema of Avro events in Freshet’s registry when asked, and validates against it', async () => {
+    const topic = topicName('register');
+    await createTopic(topic, 1);
+    const schema = { ...orderSchema, name: 'OrderReg' };
+    const { id } = await sourceRegistry.register(`${topic}-value`, {
+      schemaType: 'AVRO',
+      schema: JSON.stringify(schema),
+    });
+    const type = avro.Type.forSchema(schema as avro.Schema);
+    await produce(
+      topic,
+      Array.from({ length: 5 }, (_, i) => ({
+        key: `o-${i}`,
+        value: encodeWire(
+          id,
+          type.toBuffer({ order_id: `o-${i}`, qty: i, price: cents(100 + i), channel: 'store' }),
+        ),
+      })),
+    );
+    const freshetRegistry = await EmbeddedRegistry.open(join(dir, 'freshet-registry-register'));
+    const log = await openLog('log-register');
+    const s = source({
+      topics: [topic],
+      format: 'avro',
+      sourceRegistry: new ExternalRegistry(registryUrl),
+      registry: freshetRegistry,
+      registerSchemas: true,
+      log,
+      groupId: `${run}-g-register`,
+      checkpointPath: join(dir, 'cp-register.json'),
+    });
+    await s.start();
+    await until('5', () => s.status().eventsAccepted >= 5);
+    await s.stop();
+    const latest = await freshetRegistry.latest(`${topic}-value`);
+    expect(latest?.schemaType).toBe('JSON');
+    expect(await freshetRegistry.getCompatibility(`${topic}-value`)).toBe('NONE');
+    const got = await readAll(log, topic);
+    expect(got).toHaveLength(5);
+    for (const r of got) expect(r.headers['freshet.schema-id']).toBe(String(latest!.id));
+    expect(
+      (await freshetRegistry.validate(`${topic}-value`, { order_id: 'x', qty: 'many' })).ok,
+    ).toBe(false);
+  });
 });

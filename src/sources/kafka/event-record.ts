@@ -8,6 +8,7 @@ import { subjectForTopic, type SchemaRegistry } from '../../registry/index.js';
 import { QUARANTINE_TOPIC } from '../simulator-source.js';
 import type { RawRecord } from './partition-fetch.js';
 import { BadRecordError, type RecordDecoder } from './record-decoder.js';
+import type { SchemaSync } from './schema-sync.js';
 
 /** `kafka:<cluster>:<topic>:<partition>:<offset>`: the same record always has the same id. */
 export function kafkaEventId(
@@ -31,6 +32,8 @@ export interface EventRecordContext {
   decoder: RecordDecoder;
   registry?: SchemaRegistry;
   headerPrefix: string;
+  /** Registers the events' JSON Schema in `registry` from the source schema, when asked. */
+  schemaSync?: SchemaSync;
 }
 
 export async function toLogRecord(
@@ -96,6 +99,9 @@ export async function toLogRecord(
     };
   }
   if (decoded.sourceSchemaId !== null) headers['kafka.schema-id'] = String(decoded.sourceSchemaId);
+  if (ctx.schemaSync && decoded.sourceSchemaId !== null) {
+    await ctx.schemaSync.ensure(target, decoded.sourceSchemaId);
+  }
   if (ctx.registry) {
     // A registry that does not answer throws here: the caller pauses, the record is not at fault.
     const verdict = await ctx.registry.validate(subjectForTopic(target), decoded.value);

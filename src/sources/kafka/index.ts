@@ -5,3 +5,4 @@ export { kafkaEventId } from './event-record.js';
 export { BadRecordError, RecordDecoder, type KafkaValueFormat } from './record-decoder.js';
 export { avroToJson, avroTypeFor, decimalText, type DecimalFormat } from './avro-json.js';
 export { isSchemaPayload, unwrapSchemaPayload } from './debezium.js';
+export { avroToJsonSchema } from './avro-json-schema.js';

@@ -25,6 +25,7 @@ import {
   type TopicLayout,
 } from './partition-fetch.js';
 import { RecordDecoder } from './record-decoder.js';
+import { SchemaSync } from './schema-sync.js';
 
 export interface KafkaTopicSourceStatus extends SourceStatus {
   /** Tombstones carried over (counted in eventsAccepted too). */
@@ -82,6 +83,11 @@ export class KafkaTopicSource implements Source {
       throw new Error(`Kafka source ${this.name}: give topics or topicPattern`);
     }
     if (opts.brokers.length === 0) throw new Error(`Kafka source ${this.name}: no brokers`);
+    if (opts.registerSchemas && !(opts.registry && opts.sourceRegistry)) {
+      throw new Error(
+        `Kafka source ${this.name}: registerSchemas needs registry and sourceRegistry`,
+      );
+    }
     this.decoder = new RecordDecoder({
       format: opts.format ?? 'auto',
       ...(opts.sourceRegistry ? { sourceRegistry: opts.sourceRegistry } : {}),
@@ -120,6 +126,21 @@ export class KafkaTopicSource implements Source {
         decoder: this.decoder,
         ...(this.opts.registry ? { registry: this.opts.registry } : {}),
         headerPrefix: this.opts.headerPrefix ?? 'kafka.header.',
+        ...(this.opts.registerSchemas && this.opts.registry && this.opts.sourceRegistry
+          ? {
+              schemaSync: new SchemaSync({
+                source: this.opts.sourceRegistry,
+                target: this.opts.registry,
+                decimalFormat: this.opts.decimalFormat ?? 'string',
+                compatibility:
+                  this.opts.schemaCompatibility === undefined
+                    ? 'NONE'
+                    : this.opts.schemaCompatibility,
+                onError: (err) => this.report(err),
+                ...(this.opts.onProgress ? { onProgress: this.opts.onProgress } : {}),
+              }),
+            }
+          : {}),
       };
       const cp = await loadKafkaCheckpoint(this.opts.checkpointPath);
       if (cp && cp.cluster !== this.cluster) {

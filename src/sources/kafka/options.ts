@@ -2,7 +2,7 @@
 
 import type { Log } from '../../log/index.js';
 import type { Metrics } from '../../observe/index.js';
-import type { SchemaRegistry } from '../../registry/index.js';
+import type { CompatibilityLevel, SchemaRegistry } from '../../registry/index.js';
 import type { DecimalFormat } from './avro-json.js';
 import type { KafkaValueFormat } from './record-decoder.js';
 
@@ -35,6 +35,17 @@ export interface KafkaTopicSourceOptions {
   log: Log;
   /** Freshet's registry: events are validated against `<target>-value` when it has a schema. */
   registry?: SchemaRegistry;
+  /**
+   * Registers each source schema (Avro converted to the JSON Schema of the events, JSON Schema as
+   * it is) under `<target>-value` in `registry`, so Freshet validates what follows. Default false.
+   */
+  registerSchemas?: boolean;
+  /**
+   * Compatibility level set on a target subject with no level of its own before the first
+   * registered schema (default NONE: the source cluster has already accepted the change); null
+   * keeps the registry's level.
+   */
+  schemaCompatibility?: CompatibilityLevel | null;
   /** Where the source keeps its positions (a small JSON file, replaced atomically). */
   checkpointPath: string;
   /** Where to start a partition with neither a checkpoint nor a group offset. Default 'earliest'. */
