@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FRESHET_BIN, PlatformProcess, waitFor } from './helpers/platform-process.js';
@@ -19,19 +20,21 @@ const PG_PORT = Number(process.env.FRESHET_TEST_PG_PORT ?? 5433);
 const DB = `freshet_cfg_${process.pid}`;
 const TOKEN = 'logistics-token-0123456789abcdef';
 
-function pgUp(): Promise<boolean> {
+const MARIADB_PORT = Number(process.env.FRESHET_TEST_MARIADB_PORT ?? 3307);
+
+function reachable(port: number): Promise<boolean> {
   return new Promise((done) => {
-    const socket = net.connect({ host: '127.0.0.1', port: PG_PORT });
+    const socket = net.connect({ host: '127.0.0.1', port });
     socket.setTimeout(1000);
     socket.once('connect', () => (socket.destroy(), done(true)));
     socket.once('timeout', () => (socket.destroy(), done(false)));
     socket.once('error', () => done(false));
   });
 }
-const up = await pgUp();
+const up = (await reachable(PG_PORT)) && (await reachable(MARIADB_PORT));
 if (!up && !process.env.CI) {
   console.warn(
-    `\n*** SKIPPING the configured-sources test: no PostgreSQL at 127.0.0.1:${PG_PORT} (scripts/services start) ***\n`,
+    `\n*** SKIPPING the configured-sources test: it needs PostgreSQL at 127.0.0.1:${PG_PORT} and MariaDB at 127.0.0.1:${MARIADB_PORT} (scripts/services start) ***\n`,
   );
 }
 
@@ -74,7 +77,7 @@ describe('freshet up --config with declared sources', () => {
   });
 
   it.skipIf(!up && !process.env.CI)(
-    'captures a PostgreSQL table and takes HTTP pushes into bronze, and lists both',
+    'captures a PostgreSQL and a MariaDB table and takes HTTP pushes into bronze, and lists all three',
     async () => {
       const admin = new pg.Client({
         host: '127.0.0.1',
@@ -102,6 +105,25 @@ describe('freshet up --config with declared sources', () => {
         "INSERT INTO orders SELECT i, 'S' || (i % 7), i FROM generate_series(1, 100) AS i",
       );
 
+      const maria = await mysql.createConnection({
+        host: '127.0.0.1',
+        port: MARIADB_PORT,
+        user: 'freshet_admin',
+        password: 'freshet',
+      });
+      cleanup.push(async () => {
+        await maria.query(`DROP DATABASE IF EXISTS ${DB}`);
+        await maria.end();
+      });
+      await maria.query(`DROP DATABASE IF EXISTS ${DB}`);
+      await maria.query(`CREATE DATABASE ${DB}`);
+      await maria.query(
+        `CREATE TABLE ${DB}.items (sku VARCHAR(20) PRIMARY KEY, price DECIMAL(10,2))`,
+      );
+      await maria.query(
+        `INSERT INTO ${DB}.items VALUES ${Array.from({ length: 30 }, (_, i) => `('SKU${i}', ${i}.50)`).join(',')}`,
+      );
+
       const dir = await mkdtemp(join(tmpdir(), 'freshet-cfg-'));
       cleanup.push(() => rm(dir, { recursive: true, force: true }));
       const config = join(dir, 'freshet.yaml');
@@ -116,6 +138,11 @@ sources:
     topic_prefix: erp
     tables: [public.orders]
     slot: freshet_cfg_${process.pid}
+  - name: store-db
+    type: mysql
+    connection: { host: 127.0.0.1, port: ${MARIADB_PORT}, user: freshet, password: "\${env:MARIADB_PASSWORD}" }
+    topic_prefix: shop
+    tables: [${DB}.items]
   - name: logistics
     type: http
     token: \${env:LOGISTICS_TOKEN}
@@ -125,6 +152,7 @@ sources:
       const dataDir = join(dir, 'data');
       const p = await PlatformProcess.start(dataDir, ['--config', config], 60_000, {
         LOGISTICS_TOKEN: TOKEN,
+        MARIADB_PASSWORD: 'freshet',
       });
       cleanup.push(() => p.interrupt());
       expect(p.log).not.toContain(TOKEN);
@@ -169,6 +197,7 @@ sources:
       // Changes while the platform runs are streamed after the snapshot.
       await db.query('UPDATE orders SET qty = qty + 1000 WHERE id <= 20');
       await db.query('DELETE FROM orders WHERE id = 100');
+      await maria.query(`UPDATE ${DB}.items SET price = price * 2 WHERE sku = 'SKU3'`);
 
       const counts = await waitFor(
         'the table and the pushes in bronze',
@@ -185,9 +214,14 @@ sources:
             p.url,
             'SELECT count(*)::INT AS n FROM bronze.logistics_pings',
           );
-          return o && l && o.r === 100 && o.u === 20 && o.d === 1 && l.n === 50
-            ? { o, l }
-            : undefined;
+          const [m] = await sql<{ r: number; u: number }>(
+            p.url,
+            `SELECT count(*) FILTER (WHERE payload::JSON->>'op' = 'r')::INT AS r,
+               count(*) FILTER (WHERE payload::JSON->>'op' = 'u')::INT AS u
+             FROM bronze.shop_${DB}_items WHERE payload <> ''`,
+          ).catch(() => [undefined]);
+          const done = o && l && m && o.r === 100 && o.u === 20 && o.d === 1 && l.n === 50;
+          return done && m.r === 30 && m.u === 1 ? { o, l, m } : undefined;
         },
         90_000,
       );
@@ -212,6 +246,10 @@ sources:
         state: 'running',
       });
       expect(listed.sources.find((s) => s.name === 'erp-db')!.accepted).toBeGreaterThanOrEqual(121);
+      expect(listed.sources.find((s) => s.name === 'store-db')).toMatchObject({
+        type: 'mysql',
+        state: 'running',
+      });
       expect(listed.sources.find((s) => s.name === 'logistics')).toMatchObject({
         type: 'http',
         state: 'listening',

@@ -6,6 +6,7 @@ import type { SchemaRegistry } from '../registry/index.js';
 import {
   createIngest,
   HttpPullSource,
+  MysqlCdcSource,
   PostgresCdcSource,
   type Ingest,
   type Source,
@@ -82,6 +83,18 @@ function buildSource(s: Exclude<SourceConfig, { type: 'http' }>, ctx: Context): 
         partitions: s.partitions ?? ctx.config.log.partitions,
         ...(s.snapshotChunkSize ? { snapshotChunkSize: s.snapshotChunkSize } : {}),
         ...(s.heartbeatIntervalMs ? { heartbeatIntervalMs: s.heartbeatIntervalMs } : {}),
+        onProgress: (m: string) => ctx.onProgress(`${s.name}: ${m}`),
+      });
+    case 'mysql':
+      return new MysqlCdcSource({
+        ...common,
+        name: s.name,
+        connection: s.connection,
+        topicPrefix: s.topicPrefix,
+        tables: s.tables,
+        ...(s.serverId ? { replicaServerId: s.serverId } : {}),
+        partitions: s.partitions ?? ctx.config.log.partitions,
+        ...(s.snapshotChunkSize ? { snapshotChunkSize: s.snapshotChunkSize } : {}),
         onProgress: (m: string) => ctx.onProgress(`${s.name}: ${m}`),
       });
     case 'http-pull':
