@@ -11,6 +11,11 @@ export interface KafkaCheckpoint {
   cluster: string;
   /** Source topic → partition → next offset to read. */
   positions: Record<string, Record<string, number>>;
+  /**
+   * Freshet topic → partition → the log's end offset once the last batch was durable: records the
+   * source appended after this checkpoint lie past these marks (see log-recovery.ts).
+   */
+  logMarks?: Record<string, Record<string, number>>;
 }
 
 export class KafkaCheckpointError extends Error {

@@ -16,6 +16,7 @@ import { ExternalRegistry, RegistryError } from '../../registry/index.js';
 import { QUARANTINE_TOPIC } from '../simulator-source.js';
 import type { Source, SourceStatus } from '../source.js';
 import { loadKafkaCheckpoint, saveKafkaCheckpoint } from './checkpoint.js';
+import { idsPastMarks, logEnds, type LogMarks } from './log-recovery.js';
 import { toLogRecord, type EventRecordContext } from './event-record.js';
 import type { KafkaTopicSourceOptions } from './options.js';
 import {
@@ -30,6 +31,8 @@ import { SchemaSync } from './schema-sync.js';
 export interface KafkaTopicSourceStatus extends SourceStatus {
   /** Tombstones carried over (counted in eventsAccepted too). */
   tombstones: number;
+  /** Records a crashed run had already appended, found in the log on replay and not appended again. */
+  skippedDuplicates: number;
   /** True while a failure (registry down, log unreachable) holds the source back. */
   paused: boolean;
   /** Source topic → partition → records not yet in Freshet's log (end offset − position). */
@@ -45,6 +48,8 @@ interface Batch {
   byTopic: Map<string, { records: LogRecord[]; rejected: number; tombstones: number }>;
   /** Source partitions and the position each reaches once the batch is durable. */
   advance: FetchWant[];
+  /** Every Freshet topic the batch writes (byTopic empties as they become durable). */
+  topics: string[];
 }
 
 const EARLIEST = -2n;
@@ -63,6 +68,14 @@ export class KafkaTopicSource implements Source {
   private readonly owned = new Map<string, FetchWant>();
   /** Every position this source saved (a lower bound of what is durable, held or not). */
   private saved: Record<string, Record<string, number>> = {};
+  /** Where the log ended once each Freshet topic's last batch was durable. */
+  private marks: LogMarks = {};
+  /** Partitions of each Freshet topic this source writes. */
+  private readonly targetPartitions = new Map<string, number>();
+  /** Ids of records appended after the last checkpoint by a run that crashed: skipped on replay. */
+  private recovered = new Set<string>();
+  /** Records found already in the log on replay and not appended again. */
+  private skipped = 0;
   private readonly ends = new Map<string, number>();
   private inflight: Batch | null = null;
   private state: SourceStatus['state'] = 'idle';
@@ -150,9 +163,17 @@ export class KafkaTopicSource implements Source {
         );
       }
       this.saved = cp?.positions ?? {};
+      this.marks = cp?.logMarks ?? {};
       this.topics = await this.resolveTopics();
       if (this.topics.length === 0) throw new Error(`Kafka source ${this.name}: no topic matches`);
       await this.prepare(this.topics);
+      this.recovered = await idsPastMarks(this.opts.log, this.marks, `kafka:${this.cluster}:`);
+      if (this.recovered.size > 0) {
+        this.opts.onProgress?.(
+          `${this.name}: ${this.recovered.size} records reached the log after the last checkpoint; they are not appended again`,
+        );
+      }
+      await this.markTopics([...this.topics.map((t) => this.target(t)), QUARANTINE_TOPIC]);
       await this.join();
     } catch (err) {
       await this.closeClients();
@@ -206,6 +227,7 @@ export class KafkaTopicSource implements Source {
       position,
       lastError: this.lastError,
       tombstones: this.tombstones,
+      skippedDuplicates: this.skipped,
       paused: this.paused,
       lag,
       positions,
@@ -244,6 +266,29 @@ export class KafkaTopicSource implements Source {
       await this.opts.log.createTopic(this.target(t), { partitions });
     }
     await this.opts.log.createTopic(QUARANTINE_TOPIC, { partitions: 1 });
+    // An existing topic keeps its partition count, whatever was asked.
+    for (const info of await this.opts.log.topics())
+      this.targetPartitions.set(info.name, info.partitions);
+  }
+
+  /**
+   * Marks where the log ends now for Freshet topics the checkpoint has no mark for yet, and saves
+   * it before anything is read, so even a crash before the first batch's checkpoint is recovered.
+   */
+  private async markTopics(targets: string[]): Promise<void> {
+    const fresh = [...new Set(targets)].filter((t) => this.marks[t] === undefined);
+    if (fresh.length === 0) return;
+    Object.assign(this.marks, await logEnds(this.opts.log, fresh, this.targetPartitions));
+    await this.saveCheckpoint();
+  }
+
+  private saveCheckpoint(): Promise<void> {
+    return saveKafkaCheckpoint(this.opts.checkpointPath, {
+      version: 1,
+      cluster: this.cluster,
+      positions: this.saved,
+      logMarks: this.marks,
+    });
   }
 
   private async refreshLayout(topics = this.topics): Promise<void> {
@@ -308,13 +353,18 @@ export class KafkaTopicSource implements Source {
       await this.checkRanges(wants).catch(() => undefined);
       throw err;
     }
-    const batch: Batch = { byTopic: new Map(), advance: [] };
+    const batch: Batch = { byTopic: new Map(), advance: [], topics: [] };
     for (const part of fetched) {
       const k = key(part.topic, part.partition);
       this.ends.set(k, part.end);
       const target = this.target(part.topic);
       for (const raw of part.records) {
         const c = await toLogRecord(this.ctx!, part.topic, target, part.partition, raw);
+        const id = c.record.headers?.['freshet.event-id'];
+        if (id !== undefined && this.recovered.delete(id)) {
+          this.skipped++; // durable already: a crashed run appended it after its last checkpoint
+          continue;
+        }
         let entry = batch.byTopic.get(c.topic);
         if (!entry)
           batch.byTopic.set(c.topic, (entry = { records: [], rejected: 0, tombstones: 0 }));
@@ -326,6 +376,7 @@ export class KafkaTopicSource implements Source {
         batch.advance.push({ topic: part.topic, partition: part.partition, offset: part.next });
     }
     if (batch.advance.length === 0) return false;
+    batch.topics = [...batch.byTopic.keys()];
     this.inflight = batch;
     await this.finish(batch);
     return true;
@@ -355,11 +406,8 @@ export class KafkaTopicSource implements Source {
       const held = this.owned.get(key(w.topic, w.partition));
       if (held) held.offset = Math.max(held.offset, w.offset);
     }
-    await saveKafkaCheckpoint(this.opts.checkpointPath, {
-      version: 1,
-      cluster: this.cluster,
-      positions: this.saved,
-    });
+    Object.assign(this.marks, await logEnds(this.opts.log, batch.topics, this.targetPartitions));
+    await this.saveCheckpoint();
     this.inflight = null;
     // Only partitions still held: committing one another member took over could move its
     // offset back.
@@ -467,6 +515,7 @@ export class KafkaTopicSource implements Source {
     const added = topics.filter((t) => !this.topics.includes(t));
     if (added.length === 0) return;
     await this.prepare(added);
+    await this.markTopics(added.map((t) => this.target(t)));
     this.topics.push(...added);
     await this.join();
     this.opts.onProgress?.(`${this.name}: now also reading ${added.join(', ')}`);
