@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import net from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -77,7 +77,7 @@ describe('freshet up --config with declared sources', () => {
   });
 
   it.skipIf(!up && !process.env.CI)(
-    'captures a PostgreSQL and a MariaDB table and takes HTTP pushes into bronze, and lists all three',
+    'captures PostgreSQL and MariaDB tables, a dropped CSV and HTTP pushes into bronze, and lists them',
     async () => {
       const admin = new pg.Client({
         host: '127.0.0.1',
@@ -127,6 +127,14 @@ describe('freshet up --config with declared sources', () => {
       const dir = await mkdtemp(join(tmpdir(), 'freshet-cfg-'));
       cleanup.push(() => rm(dir, { recursive: true, force: true }));
       const config = join(dir, 'freshet.yaml');
+      // An ERP export dropped in a folder, with one bad line (quarantined with its line number).
+      await mkdir(join(dir, 'drops'));
+      await writeFile(
+        join(dir, 'drops', 'stock.csv'),
+        'sku,qty\n' +
+          Array.from({ length: 10 }, (_, i) => `SKU${i},${i}`).join('\n') +
+          '\nSKU10,lots\n',
+      );
       await writeFile(
         config,
         `simulator:
@@ -143,6 +151,16 @@ sources:
     connection: { host: 127.0.0.1, port: ${MARIADB_PORT}, user: freshet, password: "\${env:MARIADB_PASSWORD}" }
     topic_prefix: shop
     tables: [${DB}.items]
+  - name: erp-exports
+    type: files
+    location: ./drops
+    topic: erp.stock
+    format: csv
+    poll_interval_ms: 200
+    schema:
+      type: object
+      required: [sku, qty]
+      properties: { sku: { type: string }, qty: { type: integer } }
   - name: logistics
     type: http
     token: \${env:LOGISTICS_TOKEN}
@@ -220,12 +238,23 @@ sources:
                count(*) FILTER (WHERE payload::JSON->>'op' = 'u')::INT AS u
              FROM bronze.shop_${DB}_items WHERE payload <> ''`,
           ).catch(() => [undefined]);
-          const done = o && l && m && o.r === 100 && o.u === 20 && o.d === 1 && l.n === 50;
+          const [f] = await sql<{ n: number; q: number }>(
+            p.url,
+            `SELECT count(*)::INT AS n, sum((payload::JSON->>'qty')::INT)::INT AS q FROM bronze.erp_stock`,
+          ).catch(() => [undefined]);
+          const done =
+            o && l && m && f && o.r === 100 && o.u === 20 && o.d === 1 && l.n === 50 && f.n === 10;
           return done && m.r === 30 && m.u === 1 ? { o, l, m } : undefined;
         },
         90_000,
       );
       expect(counts.l.n).toBe(50);
+      const [bad] = await sql<{ n: number }>(
+        p.url,
+        `SELECT count(*)::INT AS n FROM bronze.freshet_quarantine
+         WHERE _headers LIKE '%stock.csv%' AND _headers LIKE '%qty%'`,
+      );
+      expect(bad?.n).toBe(1);
 
       const { stdout } = await run(process.execPath, [
         FRESHET_BIN,
@@ -249,6 +278,10 @@ sources:
       expect(listed.sources.find((s) => s.name === 'store-db')).toMatchObject({
         type: 'mysql',
         state: 'running',
+      });
+      expect(listed.sources.find((s) => s.name === 'erp-exports')).toMatchObject({
+        type: 'files',
+        accepted: 10,
       });
       expect(listed.sources.find((s) => s.name === 'logistics')).toMatchObject({
         type: 'http',

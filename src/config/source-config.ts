@@ -64,6 +64,11 @@ export interface FilesSourceConfig {
   pollIntervalMs?: number;
   /** A declared JSON Schema for the topic; without one it is inferred from the first file. */
   schema?: Record<string, unknown>;
+  csv?: { delimiter?: string; header?: boolean; columns?: string[] };
+  /** Take a file only once `<file><marker>` exists (e.g. `.done`), not when it stops growing. */
+  readyMarker?: string;
+  /** `keep` (default; the position file remembers what was done) or `move` under done/. */
+  archive?: 'keep' | 'move';
 }
 
 export interface KafkaSourceConfig {
@@ -172,6 +177,17 @@ export const SOURCES_SCHEMA = {
         key_field: { type: 'string', minLength: 1 },
         poll_interval_ms: POSITIVE,
         schema: { type: 'object' },
+        csv: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            delimiter: { type: 'string', minLength: 1, maxLength: 1 },
+            header: { type: 'boolean' },
+            columns: STRINGS,
+          },
+        },
+        ready_marker: { type: 'string', minLength: 1 },
+        archive: { enum: ['keep', 'move'] },
       }),
       source('kafka', ['brokers', 'topics'], {
         brokers: { ...STRINGS, items: { type: 'string', pattern: '^[^:\\s]+:\\d{1,5}$' } },

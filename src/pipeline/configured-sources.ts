@@ -5,13 +5,14 @@ import type { Metrics } from '../observe/index.js';
 import type { SchemaRegistry } from '../registry/index.js';
 import {
   createIngest,
+  FileDropSource,
   HttpPullSource,
   MysqlCdcSource,
   PostgresCdcSource,
   type Ingest,
   type Source,
 } from '../sources/index.js';
-import { SOURCES_DIR } from './names.js';
+import { SOURCES_DIR, TMP_DIR } from './names.js';
 
 export interface ConfiguredSources {
   /** Sources that run on their own (CDC, pull, files, Kafka), started and stopped with the platform. */
@@ -95,6 +96,24 @@ function buildSource(s: Exclude<SourceConfig, { type: 'http' }>, ctx: Context): 
         ...(s.serverId ? { replicaServerId: s.serverId } : {}),
         partitions: s.partitions ?? ctx.config.log.partitions,
         ...(s.snapshotChunkSize ? { snapshotChunkSize: s.snapshotChunkSize } : {}),
+        onProgress: (m: string) => ctx.onProgress(`${s.name}: ${m}`),
+      });
+    case 'files':
+      return new FileDropSource({
+        ...common,
+        name: s.name,
+        location: s.location,
+        topic: s.topic,
+        partitions: ctx.config.log.partitions,
+        ...(s.format ? { format: s.format } : {}),
+        ...(s.pattern ? { pattern: s.pattern } : {}),
+        ...(s.keyField ? { keyField: s.keyField } : {}),
+        ...(s.pollIntervalMs ? { pollIntervalMs: s.pollIntervalMs } : {}),
+        ...(s.schema ? { schema: s.schema } : {}),
+        ...(s.csv ? { csv: s.csv } : {}),
+        ...(s.readyMarker ? { readyMarker: s.readyMarker } : {}),
+        ...(s.archive ? { archive: s.archive } : {}),
+        storeOptions: { s3: { cacheDir: join(ctx.dataDir, TMP_DIR, `files-${s.name}`) } },
         onProgress: (m: string) => ctx.onProgress(`${s.name}: ${m}`),
       });
     case 'http-pull':
