@@ -1,29 +1,12 @@
 import { Command } from 'commander';
 import { defaultConfig, type SourceConfig } from '../config/index.js';
-import { prepareDataDir } from '../pipeline/index.js';
+import { prepareDataDir, sourceLag, type SourceLag } from '../pipeline/index.js';
 import type { SourceStatus } from '../sources/index.js';
 import { configFileFor } from './config-flags.js';
 import { formatResult } from './format.js';
 import { readRunInfo } from './run-file.js';
 
 type Status = SourceStatus & Record<string, unknown>;
-
-/** A source's lag as its connector reports it (CDC: WAL bytes or seconds; Kafka: records), if any. */
-function lagOf(s: Status | undefined): string | null {
-  if (!s) return null;
-  for (const [k, v] of Object.entries(s)) {
-    if (!/lag/i.test(k) || v === null || v === undefined) continue;
-    if (typeof v === 'number') return `${v} ${k.replace(/^.*lag/i, '').toLowerCase() || ''}`.trim();
-    if (typeof v === 'object') {
-      const total = Object.values(v as Record<string, unknown>).reduce<number>(
-        (n, x) => n + (typeof x === 'number' ? x : 0),
-        0,
-      );
-      return String(total);
-    }
-  }
-  return null;
-}
 
 /**
  * `freshet sources`: each source with its state, position, lag and last error. Asks the running
@@ -68,7 +51,7 @@ export function sourcesCommand(defaultDataDir: string): Command {
           accepted: s?.eventsAccepted ?? null,
           rejected: s?.eventsRejected ?? null,
           position: s?.position ?? null,
-          lag: lagOf(s),
+          lag: s ? lagText(sourceLag(s)) : null,
           last_error: s?.lastError ?? null,
         };
       });
@@ -99,4 +82,8 @@ export function sourcesCommand(defaultDataDir: string): Command {
         ),
       );
     });
+}
+
+function lagText(lag: SourceLag | null): string | null {
+  return lag ? `${lag.value} ${lag.unit}` : null;
 }

@@ -92,6 +92,18 @@ export class Metrics {
     labelNames: ['source', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly sourceLag = new Gauge({
+    name: 'freshet_source_lag',
+    help: 'How far each source is behind its system: WAL a PostgreSQL slot holds back (unit="bytes"), seconds behind the MySQL binlog head (unit="seconds"), records behind a Kafka topic (unit="records").',
+    labelNames: ['source', 'unit'] as const,
+    registers: [this.registry],
+  });
+  readonly sourceUp = new Gauge({
+    name: 'freshet_source_up',
+    help: 'Whether each source is running (1) or not (0: stopped, finished or failed).',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
   readonly errors = new Counter({
     name: 'freshet_errors_total',
     help: 'Errors by stage (source, bronze, models, publish, serve). Each is also logged.',

@@ -9,3 +9,5 @@ export { ModelLoop } from './model-loop.js';
 export { LAKE_DIR, LOG_DIR, REGISTRY_DIR, TMP_DIR, bronzeTableName, lakePath } from './names.js';
 export { verifyInventory, VERIFIED_COLUMNS } from './verify.js';
 export type { VerifyReport, Mismatch } from './verify.js';
+export { sourceLag, sourceAlert, LAG_ALERT } from './source-lag.js';
+export type { SourceLag } from './source-lag.js';

@@ -11,6 +11,7 @@ import { QUARANTINE_TOPIC, SimulatorSource, type Ingest, type Source } from '../
 import { BronzeThread, bronzeThreadAvailable, ThreadedBronzeWriter } from './bronze-thread.js';
 import { BronzeWriter, type BronzeSink } from './bronze-writer.js';
 import { openConfiguredSources } from './configured-sources.js';
+import { sourceAlert, sourceLag } from './source-lag.js';
 import { openLake, prepareDataDir, type Lake } from './data-dir.js';
 import { Loop } from './loop.js';
 import { ModelLoop } from './model-loop.js';
@@ -333,7 +334,18 @@ export class Platform {
     return out;
   }
 
+  /** Sources failed or too far behind (see LAG_ALERT), for /api/health. */
+  alerts(): string[] {
+    return this.sources.map((x) => sourceAlert(x.status())).filter((a): a is string => a !== null);
+  }
+
   private updateGauges(): void {
+    for (const source of this.sources) {
+      const st = source.status();
+      this.metrics.sourceUp.set({ source: st.name }, st.state === 'running' ? 1 : 0);
+      const lag = sourceLag(st);
+      if (lag) this.metrics.sourceLag.set({ source: st.name, unit: lag.unit }, lag.value);
+    }
     for (const t of this.tables()) {
       if (t.freshness_seconds !== null)
         this.metrics.tableFreshness.set({ table: t.name }, t.freshness_seconds);

@@ -71,12 +71,13 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
       };
     }
     const models = platform.models.state;
+    const alerts = platform.alerts();
     const health =
       status.state !== 'running'
         ? status.state
         : models.runs === 0
           ? 'starting'
-          : models.lastError
+          : models.lastError || alerts.length > 0
             ? 'degraded'
             : 'ok';
     return c.json({
@@ -90,6 +91,7 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
       gold_freshness_seconds: status.goldFreshnessSeconds,
       source: platform.source?.status() ?? null,
       sources: platform.sources.map((x) => x.status()),
+      alerts,
       model_runs: models.runs,
       last_model_run_ms: models.lastRunMs === null ? null : Math.round(models.lastRunMs),
       data_tests: platform.models.dataTests,
