@@ -722,4 +722,70 @@ describe.skipIf(!up && !process.env.CI)('KafkaTopicSource on a real broker', () 
       (await freshetRegistry.validate(`${topic}-value`, { order_id: 'x', qty: 'many' })).ok,
     ).toBe(false);
   });
+
+  it('reads the topics a pattern matches, including one created while it runs', async () => {
+    const first = topicName('pat.stores');
+    const second = topicName('pat.skus');
+    const other = topicName('other');
+    await createTopic(first, 1);
+    await createTopic(other, 1);
+    await produce(first, [{ value: '{"a":1}' }, { value: '{"a":2}' }]);
+    await produce(other, [{ value: '{"never":true}' }]);
+    const log = await openLog('log-pattern');
+    const s = source({
+      topicPattern: new RegExp(`${run}-pat\\..*`),
+      topicRefreshMs: 300,
+      format: 'json',
+      log,
+      groupId: `${run}-g-pattern`,
+      checkpointPath: join(dir, 'cp-pattern.json'),
+    });
+    await s.start();
+    await until('the first topic', () => s.status().eventsAccepted >= 2);
+    expect(s.status().topics).toEqual([first]);
+    await createTopic(second, 2);
+    await produce(second, [{ value: '{"b":1}' }, { value: '{"b":2}' }, { value: '{"b":3}' }]);
+    await until('the new topic', () => s.status().eventsAccepted >= 5, 30_000);
+    await s.stop();
+    expect(s.status().topics.sort()).toEqual([first, second].sort());
+    expect(await readAll(log, first)).toHaveLength(2);
+    expect(await readAll(log, second)).toHaveLength(3);
+    expect((await log.topics()).some((t) => t.name === other)).toBe(false);
+  });
+
+  it('writes into a Kafka log as Freshet’s log (the distributed variant), tombstones included', async () => {
+    const topic = topicName('to-kafka-log');
+    await createTopic(topic, 2);
+    await produce(topic, [
+      { key: '{"id":1}', value: JSON.stringify(debeziumEvent('c', 1, 1, 1)) },
+      { key: '{"id":1}', value: JSON.stringify(debeziumEvent('d', 1, 2, null)) },
+      { key: '{"id":1}', value: null },
+    ]);
+    const { KafkaLog } = await import('../src/log/kafka-log.js');
+    const log = await KafkaLog.open({
+      brokers: [BROKER],
+      topicPrefix: `${run}-freshet.`,
+      clientId: 'fks-log',
+    });
+    try {
+      const s = source({
+        topics: [topic],
+        format: 'json',
+        targetTopics: () => 'erp.orders',
+        log,
+        groupId: `${run}-g-kafkalog`,
+        checkpointPath: join(dir, 'cp-kafkalog.json'),
+      });
+      await s.start();
+      await until('3', () => s.status().eventsAccepted >= 3);
+      await s.stop();
+      const got: StoredRecord[] = [];
+      for (let p = 0; p < 2; p++) got.push(...(await log.read('erp.orders', p, 0)));
+      expect(got).toHaveLength(3);
+      expect(got.filter((r) => r.headers['freshet.tombstone'] === 'true')).toHaveLength(1);
+      expect(new Set(ids(got)).size).toBe(3);
+    } finally {
+      await log.close();
+    }
+  });
 });

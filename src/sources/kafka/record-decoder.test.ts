@@ -141,4 +141,23 @@ describe('RecordDecoder', () => {
     expect(err).toBeInstanceOf(RegistryError);
     expect(err).not.toBeInstanceOf(BadRecordError);
   });
+
+  it('reads Confluent JSON Schema framing (json-sr and auto) and framed keys', async () => {
+    const { id } = await registry.register('stock-value', {
+      schemaType: 'JSON',
+      schema: JSON.stringify({ type: 'object', properties: { qty: { type: 'integer' } } }),
+    });
+    const framed = encodeWire(id, Buffer.from('{"qty":4}'));
+    for (const format of ['json-sr', 'auto'] as const) {
+      const d = new RecordDecoder({ format, sourceRegistry: registry });
+      expect(await d.value(framed)).toEqual({
+        kind: 'value',
+        value: { qty: 4 },
+        sourceSchemaId: id,
+      });
+      expect(await d.key(framed)).toBe('{"qty":4}');
+    }
+    // The plain JSON format does not look for framing: a framed value is not JSON.
+    await expect(new RecordDecoder({ format: 'json' }).value(framed)).rejects.toThrow(/not JSON/);
+  });
 });
