@@ -1,5 +1,6 @@
-// PostgreSQL CDC → log: rows/s through the PostgreSQL CDC source, and the latency from a committed
-// PostgreSQL transaction to its rows being durable in the log.
+// PostgreSQL CDC → log → bronze: rows/s through the PostgreSQL CDC source, and the latency from a
+// committed PostgreSQL transaction to its rows being durable in the log, and to their being in a
+// committed bronze Delta version (bronze on its own thread, every 250 ms, as the platform runs it).
 //
 //   scripts/services start && npm run build && node bench/cdc-postgres.mjs [-- --rate 20000 --seconds 15]
 //
@@ -12,14 +13,18 @@
 // 1. catch-up: --backlog rows are committed while the source is stopped (in transactions of
 //    --txn-rows), then the source starts and streams them: rows/s = backlog / time to drain.
 // 2. steady: --writers connections commit --txn-rows-row transactions at an open-loop total of
-//    --rate rows/s for --seconds. Latency per row = the moment its append to the log resolved −
-//    the moment its COMMIT returned to the writer (0 when the log was faster than the ack).
+//    --rate rows/s for --seconds. Latency per row = the moment its append to the log resolved (or
+//    the bronze commit holding it returned) − the moment its COMMIT returned to the writer (0 when
+//    the log was faster than the ack).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { LocalObjectStore } from '../dist/lake/index.js';
 import { EmbeddedLog } from '../dist/log/index.js';
+import { Metrics } from '../dist/observe/index.js';
+import { BronzeThread, ThreadedBronzeWriter } from '../dist/pipeline/index.js';
 import { EmbeddedRegistry } from '../dist/registry/index.js';
 import { PostgresCdcSource } from '../dist/sources/index.js';
 
@@ -65,18 +70,62 @@ const log = await EmbeddedLog.open(join(dir, 'log'));
 const registry = await EmbeddedRegistry.open(join(dir, 'registry'));
 
 // Row id → when its append resolved (durable), by wrapping the log the source writes to.
+const TOPIC = 'bench.public.pos_lines';
 const durableAt = new Map();
+// Per partition, [offset, row id] in offset order, until bronze holds them.
+const unbronzed = new Map();
+const bronzeAt = new Map();
 const timed = Object.create(log);
 timed.append = async (topic, records) => {
   const result = await log.append(topic, records);
-  if (topic === 'bench.public.pos_lines') {
+  if (topic === TOPIC) {
     const now = performance.now();
-    for (const r of records) {
-      if (r.key !== null && r.value.length > 0) durableAt.set(Number(r.key.slice(6, -1)), now);
-    }
+    records.forEach((r, i) => {
+      if (r.key === null || r.value.length === 0) return;
+      const id = Number(r.key.slice(6, -1));
+      durableAt.set(id, now);
+      const { partition, offset } = result[i];
+      if (!unbronzed.has(partition)) unbronzed.set(partition, []);
+      unbronzed.get(partition).push([offset, id]);
+    });
   }
   return result;
 };
+
+// Bronze as the platform runs it: its own thread, a fixed-rate loop every 250 ms.
+let bronze = null;
+let stopBronze = false;
+const bronzeLoop = (async () => {
+  while (!stopBronze) {
+    const started = performance.now();
+    if (!bronze && (await log.topics()).some((t) => t.name === TOPIC)) {
+      const thread = new BronzeThread({
+        lake: join(dir, 'lake'),
+        tmpDir: join(dir, 'tmp'),
+        topics: [{ topic: TOPIC, partitions: Number(values.partitions) }],
+      });
+      [bronze] = await ThreadedBronzeWriter.openAll({
+        thread,
+        log,
+        store: new LocalObjectStore(join(dir, 'lake')),
+        topics: [{ topic: TOPIC, partitions: Number(values.partitions) }],
+        metrics: new Metrics(),
+        maxBatch: 50_000,
+      });
+      bronze.thread = thread;
+    }
+    if (bronze && (await bronze.writeOnce()) > 0) {
+      const now = performance.now();
+      bronze.nextOffsets.forEach((next, p) => {
+        const q = unbronzed.get(p) ?? [];
+        let k = 0;
+        while (k < q.length && q[k][0] < next) bronzeAt.set(q[k++][1], now);
+        q.splice(0, k);
+      });
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, 250 - (performance.now() - started))));
+  }
+})();
 
 const opts = {
   connection: { ...BASE, database: DB },
@@ -117,6 +166,11 @@ await source.start();
 await waitRows(BACKLOG, 600_000);
 const catchUpSeconds = (performance.now() - catchUpStart) / 1000;
 
+// Bronze takes in the backlog before the steady phase, so that phase measures a steady state.
+const caughtUpBy = Date.now() + 300_000;
+while (bronzeAt.size < BACKLOG && Date.now() < caughtUpBy)
+  await new Promise((r) => setTimeout(r, 50));
+
 // Phase 2: steady rate, open loop.
 const commitAt = new Map();
 const writers = await Promise.all(
@@ -150,11 +204,24 @@ const writeSeconds = (performance.now() - steadyStart) / 1000;
 const steadyRows = nextId - BACKLOG - 1;
 await waitRows(BACKLOG + steadyRows, 120_000);
 const drainedSeconds = (performance.now() - steadyStart) / 1000;
+const until = Date.now() + 120_000;
+while (bronzeAt.size < BACKLOG + steadyRows && Date.now() < until)
+  await new Promise((r) => setTimeout(r, 20));
+const bronzeSeconds = (performance.now() - steadyStart) / 1000;
+const inBronze = bronze?.state.rows ?? 0;
+stopBronze = true;
+await bronzeLoop;
+await bronze?.thread.close();
 const latencies = [];
-for (const [id, at] of commitAt) latencies.push(Math.max(0, durableAt.get(id) - at));
+const bronzeLatencies = [];
+for (const [id, at] of commitAt) {
+  latencies.push(Math.max(0, durableAt.get(id) - at));
+  if (bronzeAt.has(id)) bronzeLatencies.push(Math.max(0, bronzeAt.get(id) - at));
+}
 latencies.sort((a, b) => a - b);
-const pct = (p) =>
-  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+bronzeLatencies.sort((a, b) => a - b);
+const pctOf = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const pct = (p) => pctOf(latencies, p);
 
 const status = source.status();
 await source.stop();
@@ -185,6 +252,15 @@ const result = {
     p99ms: +pct(99).toFixed(1),
     maxMs: +latencies[latencies.length - 1].toFixed(1),
   },
+  bronze: {
+    rowsPerSecond: Math.round(steadyRows / bronzeSeconds),
+    p50ms: +pctOf(bronzeLatencies, 50).toFixed(1),
+    p99ms: +pctOf(bronzeLatencies, 99).toFixed(1),
+    maxMs: +bronzeLatencies[bronzeLatencies.length - 1].toFixed(1),
+    // Every change event of the run (snapshot, backlog, steady; no deletes here) in bronze once.
+    rowsInBronze: inBronze,
+    allInBronze: bronzeAt.size === BACKLOG + steadyRows,
+  },
   eventsAccepted: status.eventsAccepted,
   rejected: status.eventsRejected,
   load: loadavg().map((l) => +l.toFixed(2)),
@@ -192,7 +268,7 @@ const result = {
 if (values.json) console.log(JSON.stringify(result));
 else {
   console.log(
-    `PostgreSQL CDC → durable log (EmbeddedLog fsync always, ${values.partitions} partitions)`,
+    `PostgreSQL CDC → durable log (EmbeddedLog fsync always, ${values.partitions} partitions) → bronze (own thread, every 250 ms)`,
   );
   console.table([
     {
@@ -211,8 +287,16 @@ else {
       p99_ms: result.steady.p99ms,
       max_ms: result.steady.maxMs,
     },
+    {
+      phase: `  … into bronze`,
+      rows: steadyRows,
+      'rows/s': result.bronze.rowsPerSecond,
+      p50_ms: result.bronze.p50ms,
+      p99_ms: result.bronze.p99ms,
+      max_ms: result.bronze.maxMs,
+    },
   ]);
   console.log(
-    `targets: ≥ 20,000 rows/s, p99 ≤ 500 ms; writers committed ${result.steady.committedRowsPerSecond} rows/s (${late} transactions > 100 ms late); load ${result.load.join(' ')}`,
+    `every row in bronze: ${result.bronze.allInBronze ? 'yes' : 'NO'} (${result.bronze.rowsInBronze} bronze rows); targets: ≥ 20,000 rows/s, p99 ≤ 500 ms; writers committed ${result.steady.committedRowsPerSecond} rows/s (${late} transactions > 100 ms late); load ${result.load.join(' ')}`,
   );
 }
