@@ -193,6 +193,19 @@ export class KafkaTopicSource implements Source {
     this.stopping = true;
     this.wake?.();
     await this.running;
+    if (this.state === 'running' && !this.inflight && !this.killed) {
+      // Nothing is pending: the log's ends now bound what a later crash recovery has to read
+      // (other writers may have moved them since this source's last batch).
+      try {
+        Object.assign(
+          this.marks,
+          await logEnds(this.opts.log, Object.keys(this.marks), this.targetPartitions),
+        );
+        await this.saveCheckpoint();
+      } catch (err) {
+        this.report(err); // the older marks stay valid, only further back
+      }
+    }
     await this.closeClients();
     if (this.state !== 'failed') this.state = 'stopped';
   }
