@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bronzeEventCounts } from './helpers/bronze.js';
 import { FRESHET_BIN, PlatformProcess, getJson, waitFor } from './helpers/platform-process.js';
 
 /**
@@ -88,19 +89,8 @@ describe.skipIf(!mounted && !process.env.CI)('a disk that fills up', () => {
     );
     expect(await p.interrupt()).toBe(0);
 
-    const { stdout } = await run(process.execPath, [
-      FRESHET_BIN,
-      'sql',
-      `select count(*) as n, count(distinct event_id) as ids from (
-         select event_id from bronze.pos_transactions union all select event_id from bronze.inventory_counts
-         union all select event_id from bronze.orders_reservations union all select event_id from bronze.logistics_shipments
-         union all select event_id from bronze.erp_stores union all select event_id from bronze.erp_products)`,
-      '--data-dir',
-      dataDir,
-      '--format',
-      'json',
-    ]);
-    expect(JSON.parse(stdout)).toEqual([{ n: total, ids: total }]);
+    const counts = await bronzeEventCounts(dataDir);
+    expect(counts).toEqual({ n: total, ids: total });
     const verify = await run(process.execPath, [FRESHET_BIN, 'verify', '--data-dir', dataDir]).then(
       (r) => ({ code: 0, out: r.stdout }),
       (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),

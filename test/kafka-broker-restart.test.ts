@@ -5,13 +5,8 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  FRESHET_BIN,
-  PlatformProcess,
-  getJson,
-  tempDataDir,
-  waitFor,
-} from './helpers/platform-process.js';
+import { PlatformProcess, getJson, tempDataDir, waitFor } from './helpers/platform-process.js';
+import { bronzeEventCounts } from './helpers/bronze.js';
 
 /**
  * `freshet up --log kafka://…` while its broker crashes (SIGKILL) and comes back mid-stream. The
@@ -92,19 +87,8 @@ describe.skipIf(!haveKafka && !process.env.CI)('a Kafka broker that restarts mid
       120_000,
     );
     expect(await p.interrupt()).toBe(0);
-    const { stdout } = await run(process.execPath, [
-      FRESHET_BIN,
-      'sql',
-      `select count(*) as n, count(distinct event_id) as ids from (
-         select event_id from bronze.pos_transactions union all select event_id from bronze.inventory_counts
-         union all select event_id from bronze.orders_reservations union all select event_id from bronze.logistics_shipments
-         union all select event_id from bronze.erp_stores union all select event_id from bronze.erp_products)`,
-      '--data-dir',
-      dataDir,
-      '--format',
-      'json',
-    ]);
+    const counts = await bronzeEventCounts(dataDir);
     // Transactions: an append cut off by the crash was aborted, so its retry left no copy.
-    expect(JSON.parse(stdout)).toEqual([{ n: total, ids: total }]);
+    expect(counts).toEqual({ n: total, ids: total });
   }, 300_000);
 });

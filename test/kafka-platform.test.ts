@@ -12,6 +12,7 @@ import {
   tempDataDir,
   waitFor,
 } from './helpers/platform-process.js';
+import { BRONZE_EVENT_IDS, RETAIL_BRONZE_TABLES } from './helpers/bronze.js';
 
 /**
  * `freshet up --log kafka://…` against a real Apache Kafka broker (KRaft, started by
@@ -44,16 +45,6 @@ const dirs: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await rm(dirname(d), { recursive: true, force: true });
 });
-
-const TOPICS = [
-  'erp_stores',
-  'erp_products',
-  'pos_transactions',
-  'inventory_counts',
-  'orders_reservations',
-  'logistics_shipments',
-];
-const BRONZE_EVENT_IDS = TOPICS.map((t) => `select event_id from bronze.${t}`).join(' union all ');
 
 interface Health {
   events_accepted: number;
@@ -183,7 +174,7 @@ describe.skipIf(!up && !process.env.CI)('freshet up with its log on Kafka', () =
       try {
         const topics = (await log.topics()).filter((t) => t.name.startsWith(prefix));
         expect(topics.map((t) => t.name).sort()).toEqual(
-          [...TOPICS.map((t) => t.replace('_', '.')), 'freshet.quarantine']
+          [...RETAIL_BRONZE_TABLES.map((t) => t.replace('_', '.')), 'freshet.quarantine']
             .map((t) => prefix + t)
             .sort(),
         );

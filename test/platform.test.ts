@@ -11,6 +11,7 @@ import {
   tempDataDir,
   waitFor,
 } from './helpers/platform-process.js';
+import { BRONZE_EVENT_IDS } from './helpers/bronze.js';
 
 const run = promisify(execFile);
 const dirs: string[] = [];
@@ -36,17 +37,6 @@ async function sqlJson<T = Record<string, unknown>>(dataDir: string, query: stri
   expect(r.stderr).toBe('');
   return JSON.parse(r.stdout) as T[];
 }
-
-const BRONZE_EVENT_IDS = [
-  'erp_stores',
-  'erp_products',
-  'pos_transactions',
-  'inventory_counts',
-  'orders_reservations',
-  'logistics_shipments',
-]
-  .map((t) => `select event_id from bronze.${t}`)
-  .join(' union all ');
 
 const READ_ICEBERG = fileURLToPath(new URL('./peers/read_iceberg.py', import.meta.url));
 
