@@ -133,6 +133,12 @@ export class RecordDecoder {
       );
     }
     if (schema.schemaType === 'JSON') return { type: 'JSON' };
+    if (schema.schemaType !== 'AVRO') {
+      // A registry may hold other kinds (PROTOBUF); their framing and payload are not read here.
+      throw new BadRecordError(
+        `schema id ${id} is a ${String(schema.schemaType)} schema; this source reads Avro and JSON Schema`,
+      );
+    }
     try {
       return {
         type: 'AVRO',
