@@ -50,6 +50,8 @@ interface Batch {
   advance: FetchWant[];
   /** Every Freshet topic the batch writes (byTopic empties as they become durable). */
   topics: string[];
+  /** Ids found in the log by crash recovery, so not appended again. */
+  skippedIds: string[];
 }
 
 const EARLIEST = -2n;
@@ -366,7 +368,7 @@ export class KafkaTopicSource implements Source {
       await this.checkRanges(wants).catch(() => undefined);
       throw err;
     }
-    const batch: Batch = { byTopic: new Map(), advance: [], topics: [] };
+    const batch: Batch = { byTopic: new Map(), advance: [], topics: [], skippedIds: [] };
     for (const part of fetched) {
       const k = key(part.topic, part.partition);
       this.ends.set(k, part.end);
@@ -374,8 +376,10 @@ export class KafkaTopicSource implements Source {
       for (const raw of part.records) {
         const c = await toLogRecord(this.ctx!, part.topic, target, part.partition, raw);
         const id = c.record.headers?.['freshet.event-id'];
-        if (id !== undefined && this.recovered.delete(id)) {
-          this.skipped++; // durable already: a crashed run appended it after its last checkpoint
+        if (id !== undefined && this.recovered.has(id)) {
+          // Durable already: a crashed run appended it after its last checkpoint. Forgotten only
+          // once this batch is done, as a batch given up on (a pause) is read again.
+          batch.skippedIds.push(id);
           continue;
         }
         let entry = batch.byTopic.get(c.topic);
@@ -408,7 +412,13 @@ export class KafkaTopicSource implements Source {
       this.rejected += entry.rejected;
       this.tombstones += entry.tombstones;
       if (good > 0) this.opts.metrics?.eventsAccepted.inc({ topic }, good);
-      if (entry.rejected > 0) this.opts.metrics?.eventsRejected.inc({ topic }, entry.rejected);
+      if (entry.rejected > 0) {
+        // Counted under the topic the events were going to, as the other sources count them.
+        for (const r of entry.records) {
+          const target = r.headers?.['freshet.topic'];
+          if (target !== undefined) this.opts.metrics?.eventsRejected.inc({ topic: target });
+        }
+      }
     }
     if (this.killed) return;
     await this.opts.beforeCheckpoint?.();
@@ -422,6 +432,8 @@ export class KafkaTopicSource implements Source {
     Object.assign(this.marks, await logEnds(this.opts.log, batch.topics, this.targetPartitions));
     await this.saveCheckpoint();
     this.inflight = null;
+    for (const id of batch.skippedIds) this.recovered.delete(id);
+    this.skipped += batch.skippedIds.length;
     // Only partitions still held: committing one another member took over could move its
     // offset back.
     const offsets = batch.advance
