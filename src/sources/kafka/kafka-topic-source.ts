@@ -117,6 +117,12 @@ export class KafkaTopicSource implements Source {
 
   async start(): Promise<void> {
     if (this.state === 'running') return;
+    // A stopped source may be started again: it resumes from its checkpoint like a new one.
+    this.stopping = false;
+    this.killed = false;
+    this.owned.clear();
+    this.ends.clear();
+    this.inflight = null;
     const kafka = await import('@platformatic/kafka');
     const base = {
       clientId: this.opts.clientId ?? `freshet-${this.name}`,
