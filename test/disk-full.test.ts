@@ -69,7 +69,7 @@ describe.skipIf(!mounted && !process.env.CI)('a disk that fills up', () => {
       },
       90_000,
     );
-    expect(full.errors).toBeGreaterThan(0);
+    expect(full.events_accepted).toBeLessThan(total);
     // Paused, not dead: still serving, still counting, while the disk stays full.
     await new Promise((r) => setTimeout(r, 3000));
     const stalled = await getJson<Health>(`${p.url}/api/health`);
