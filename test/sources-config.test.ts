@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { KafkaLog } from '../src/log/index.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FRESHET_BIN, PlatformProcess, waitFor } from './helpers/platform-process.js';
 
@@ -31,10 +32,12 @@ function reachable(port: number): Promise<boolean> {
     socket.once('error', () => done(false));
   });
 }
-const up = (await reachable(PG_PORT)) && (await reachable(MARIADB_PORT));
+const KAFKA_PORT = Number(process.env.FRESHET_TEST_KAFKA_PORT ?? 9092);
+const up =
+  (await reachable(PG_PORT)) && (await reachable(MARIADB_PORT)) && (await reachable(KAFKA_PORT));
 if (!up && !process.env.CI) {
   console.warn(
-    `\n*** SKIPPING the configured-sources test: it needs PostgreSQL at 127.0.0.1:${PG_PORT} and MariaDB at 127.0.0.1:${MARIADB_PORT} (scripts/services start) ***\n`,
+    `\n*** SKIPPING the configured-sources test: it needs PostgreSQL at 127.0.0.1:${PG_PORT}, MariaDB at 127.0.0.1:${MARIADB_PORT} and Kafka at 127.0.0.1:${KAFKA_PORT} (scripts/services start) ***\n`,
   );
 }
 
@@ -77,7 +80,7 @@ describe('freshet up --config with declared sources', () => {
   });
 
   it.skipIf(!up && !process.env.CI)(
-    'captures PostgreSQL and MariaDB tables, a dropped CSV and HTTP pushes into bronze, and lists them',
+    'captures PostgreSQL and MariaDB tables, a Kafka topic, a dropped CSV and HTTP pushes into bronze, and lists them',
     async () => {
       const admin = new pg.Client({
         host: '127.0.0.1',
@@ -124,6 +127,19 @@ describe('freshet up --config with declared sources', () => {
         `INSERT INTO ${DB}.items VALUES ${Array.from({ length: 30 }, (_, i) => `('SKU${i}', ${i}.50)`).join(',')}`,
       );
 
+      // A topic another system fills on an existing Kafka cluster.
+      const external = `freshet-ext-${process.pid}.orders`;
+      const producer = await KafkaLog.open({ brokers: [`127.0.0.1:${KAFKA_PORT}`] });
+      cleanup.push(() => producer.close());
+      await producer.createTopic(external, { partitions: 2 });
+      await producer.append(
+        external,
+        Array.from({ length: 20 }, (_, i) => ({
+          key: `o${i}`,
+          value: Buffer.from(JSON.stringify({ order: i, total: i * 10 })),
+        })),
+      );
+
       const dir = await mkdtemp(join(tmpdir(), 'freshet-cfg-'));
       cleanup.push(() => rm(dir, { recursive: true, force: true }));
       const config = join(dir, 'freshet.yaml');
@@ -161,6 +177,12 @@ sources:
       type: object
       required: [sku, qty]
       properties: { sku: { type: string }, qty: { type: integer } }
+  - name: partner-orders
+    type: kafka
+    brokers: ["127.0.0.1:${KAFKA_PORT}"]
+    topics: [${external}]
+    format: json
+    target_prefix: "mirror."
   - name: logistics
     type: http
     token: \${env:LOGISTICS_TOKEN}
@@ -242,9 +264,13 @@ sources:
             p.url,
             `SELECT count(*)::INT AS n, sum((payload::JSON->>'qty')::INT)::INT AS q FROM bronze.erp_stock`,
           ).catch(() => [undefined]);
+          const [k] = await sql<{ n: number }>(
+            p.url,
+            `SELECT count(*)::INT AS n FROM bronze.mirror_freshet_ext_${process.pid}_orders`,
+          ).catch(() => [undefined]);
           const done =
             o && l && m && f && o.r === 100 && o.u === 20 && o.d === 1 && l.n === 50 && f.n === 10;
-          return done && m.r === 30 && m.u === 1 ? { o, l, m } : undefined;
+          return done && m.r === 30 && m.u === 1 && k?.n === 20 ? { o, l, m } : undefined;
         },
         90_000,
       );
@@ -282,6 +308,10 @@ sources:
       expect(listed.sources.find((s) => s.name === 'erp-exports')).toMatchObject({
         type: 'files',
         accepted: 10,
+      });
+      expect(listed.sources.find((s) => s.name === 'partner-orders')).toMatchObject({
+        type: 'kafka',
+        accepted: 20,
       });
       expect(listed.sources.find((s) => s.name === 'logistics')).toMatchObject({
         type: 'http',
