@@ -1,11 +1,11 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Log, LogRecord } from '../log/index.js';
 import type { Metrics } from '../observe/index.js';
 import { encodeWire, subjectForTopic, type SchemaRegistry } from '../registry/index.js';
 import { Prng, Simulator, TOPICS, shuffle, type SimEvent } from '../retail/index.js';
 import { applyFaults, NO_FAULTS, type FeedFaults } from './feed-faults.js';
 import type { Source, SourceStatus } from './source.js';
+import { writeFileAtomic } from './checkpoint-file.js';
 
 /** Topic where events that fail validation are kept, with the reason, instead of being dropped. */
 export const QUARANTINE_TOPIC = 'freshet.quarantine';
@@ -169,18 +169,7 @@ export class SimulatorSource implements Source {
       logEnds,
     };
     this.lastEnds = logEnds;
-    await mkdir(dirname(this.opts.checkpointPath), { recursive: true });
-    // Written aside, synced, then renamed over the old one: a reader sees the old or the new
-    // position, never half of one.
-    const tmp = `${this.opts.checkpointPath}.tmp`;
-    const file = await open(tmp, 'w');
-    try {
-      await file.writeFile(JSON.stringify(cp));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, this.opts.checkpointPath);
+    await writeFileAtomic(this.opts.checkpointPath, JSON.stringify(cp));
   }
 
   /** Finds the sequence numbers appended after the last checkpoint (a batch in flight at a crash). */

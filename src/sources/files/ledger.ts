@@ -3,8 +3,8 @@
 // records, and the log's end offsets when that was saved (recovery reads the log past them to
 // find records a crash left unacknowledged). One small JSON file, replaced atomically.
 
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../checkpoint-file.js';
 
 /** A file's identity: the same key with another size or modification time is another drop. */
 export interface FileVersion {
@@ -69,15 +69,5 @@ export async function loadLedger(path: string, location: string): Promise<Ledger
 }
 
 export async function saveLedger(path: string, state: LedgerState): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  // Aside, synced, renamed: a reader sees the old state or the new one, never half of one.
-  const tmp = `${path}.tmp`;
-  const file = await open(tmp, 'w');
-  try {
-    await file.writeFile(JSON.stringify(state));
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(tmp, path);
+  await writeFileAtomic(path, JSON.stringify(state));
 }

@@ -10,11 +10,12 @@
 // batch is never charged two fsyncs. A batch of which only part landed (a crash or disk error
 // mid-append, across partitions) is kept as partial: its retry appends only the events missing.
 
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppendResult, Log } from '../../log/index.js';
 import { HEADER } from './event-ids.js';
 import { buildReceipt, type IngestReceipt } from './receipt.js';
+import { writeFileAtomic } from '../checkpoint-file.js';
 
 interface Done {
   hash: string;
@@ -286,15 +287,7 @@ export class IdempotencyStore {
       );
     }
     lines.push(JSON.stringify({ m: ends }));
-    const tmp = `${this.path}.tmp`;
-    const out = await open(tmp, 'w');
-    try {
-      await out.writeFile(`${lines.join('\n')}\n`);
-      await out.sync();
-    } finally {
-      await out.close();
-    }
-    await rename(tmp, this.path);
+    await writeFileAtomic(this.path, `${lines.join('\n')}\n`);
     this.file = await open(this.path, 'a');
   }
 

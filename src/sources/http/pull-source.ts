@@ -11,14 +11,14 @@
 // records, in the same order, for the same cursor.
 
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Log, LogRecord } from '../../log/index.js';
 import type { Metrics } from '../../observe/index.js';
 import { encodeWire, subjectForTopic, type SchemaRegistry } from '../../registry/index.js';
 import { QUARANTINE_TOPIC } from '../simulator-source.js';
 import type { Source, SourceStatus } from '../source.js';
 import { getPath } from './json-path.js';
+import { writeFileAtomic } from '../checkpoint-file.js';
 
 export interface HttpPullSourceOptions {
   /** The source's name: in `freshet.source` headers, event ids and status. */
@@ -343,17 +343,7 @@ export class HttpPullSource implements Source {
       total: this.total,
       logEnds,
     };
-    await mkdir(dirname(this.opts.checkpointPath), { recursive: true });
-    // Aside, synced, renamed: a reader sees the old cursor or the new one, never half of one.
-    const tmp = `${this.opts.checkpointPath}.tmp`;
-    const file = await open(tmp, 'w');
-    try {
-      await file.writeFile(JSON.stringify(cp));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, this.opts.checkpointPath);
+    await writeFileAtomic(this.opts.checkpointPath, JSON.stringify(cp));
   }
 
   /** Stops polling; a page being appended finishes and its cursor is saved first. */

@@ -2,8 +2,8 @@
 // after every record before it is durable in Freshet's log. A small JSON file replaced atomically
 // (write aside, fsync, rename, fsync the folder), so a crash leaves the old file or the new one.
 
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../checkpoint-file.js';
 
 export interface KafkaCheckpoint {
   version: 1;
@@ -44,24 +44,5 @@ export async function loadKafkaCheckpoint(path: string): Promise<KafkaCheckpoint
 }
 
 export async function saveKafkaCheckpoint(path: string, cp: KafkaCheckpoint): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = `${path}.tmp`;
-  const file = await open(tmp, 'w');
-  try {
-    await file.writeFile(JSON.stringify(cp));
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(tmp, path);
-  // The rename itself is durable only once the folder is synced.
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } catch {
-    // Some filesystems refuse fsync on a folder; the rename is then as durable as they make it.
-  } finally {
-    await d.close();
-  }
+  await writeFileAtomic(path, JSON.stringify(cp));
 }

@@ -3,9 +3,9 @@
 // LSN of the last transaction whose events are durable in the log. A small JSON file, replaced
 // atomically (write aside, fsync, rename), so a crash leaves the old or the new one.
 
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { JsonValue } from './values.js';
+import { writeFileAtomic } from '../checkpoint-file.js';
 
 export interface TableSnapshotProgress {
   done: boolean;
@@ -50,14 +50,5 @@ export async function loadCheckpoint(path: string): Promise<PgCheckpoint | null>
 
 /** Writes any JSON checkpoint atomically (the MySQL source's too). */
 export async function saveCheckpoint(path: string, cp: PgCheckpoint | object): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp`;
-  const file = await open(tmp, 'w');
-  try {
-    await file.writeFile(JSON.stringify(cp));
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(tmp, path);
+  await writeFileAtomic(path, JSON.stringify(cp));
 }
