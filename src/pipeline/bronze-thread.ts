@@ -57,7 +57,7 @@ const WORKER_SCRIPT = new URL('./bronze-thread-worker.js', import.meta.url);
 
 /**
  * True when the compiled worker script is there to start. It is not when this module runs from
- * TypeScript source (the unit tests): the platform then writes bronze on its own thread.
+ * TypeScript source (the unit tests): the platform then writes bronze on its own (main) thread.
  */
 export function bronzeThreadAvailable(): boolean {
   return WORKER_SCRIPT.protocol === 'file:' && existsSync(fileURLToPath(WORKER_SCRIPT));
@@ -75,7 +75,7 @@ export class BronzeThread {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
-  /** Workers that died (crashed or failed to start); a metric of trouble. */
+  /** Workers that died (crashed or failed to start) and were replaced at the next write. */
   restarts = 0;
 
   constructor(private readonly setup: BronzeThreadSetup) {}
