@@ -80,6 +80,89 @@ describe('freshet up --config with declared sources', () => {
   });
 
   it.skipIf(!up && !process.env.CI)(
+    'keeps running when a source cannot start, shows it failed, and starts it once its database is there',
+    async () => {
+      const late = `freshet_cfg_late_${process.pid}`;
+      const admin = new pg.Client({
+        host: '127.0.0.1',
+        port: PG_PORT,
+        user: 'freshet',
+        database: 'postgres',
+      });
+      admin.on('error', () => undefined);
+      await admin.connect();
+      cleanup.push(async () => {
+        await admin.query(
+          `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '${late}'`,
+        );
+        await admin.query(`DROP DATABASE IF EXISTS ${late}`);
+        await admin.end();
+      });
+      await admin.query(`DROP DATABASE IF EXISTS ${late}`);
+      const dir = await mkdtemp(join(tmpdir(), 'freshet-cfg-late-'));
+      cleanup.push(() => rm(dir, { recursive: true, force: true }));
+      const config = join(dir, 'freshet.yaml');
+      await writeFile(
+        config,
+        `simulator:
+  enabled: false
+sources:
+  - name: late-db
+    type: postgres
+    connection: { host: 127.0.0.1, port: ${PG_PORT}, user: freshet, database: ${late} }
+    topic_prefix: late
+    tables: [public.orders]
+    slot: freshet_late_${process.pid}
+`,
+      );
+      const p = await PlatformProcess.start(join(dir, 'data'), ['--config', config]);
+      cleanup.push(() => p.interrupt());
+      const failed = await waitFor('the source to show as failed', async () => {
+        const res = await fetch(`${p.url}/api/health`);
+        const h = (await res.json()) as {
+          alerts: string[];
+          sources: Array<{ name: string; state: string; lastError: string | null }>;
+        };
+        return h.alerts.length > 0 ? h : undefined;
+      });
+      expect(failed.sources[0]).toMatchObject({ name: 'late-db', state: 'failed' });
+      expect(failed.sources[0]!.lastError).toMatch(new RegExp(late));
+      expect(failed.alerts[0]).toMatch(/late-db has failed/);
+
+      // The database appears; the next retry starts the source and its rows flow.
+      await admin.query(`CREATE DATABASE ${late}`);
+      const db = new pg.Client({
+        host: '127.0.0.1',
+        port: PG_PORT,
+        user: 'freshet',
+        database: late,
+      });
+      db.on('error', () => undefined);
+      await db.connect();
+      cleanup.push(() => db.end());
+      await db.query('CREATE TABLE orders (id int PRIMARY KEY, qty int)');
+      await db.query('INSERT INTO orders SELECT i, i FROM generate_series(1, 25) i');
+      await waitFor(
+        'the late source to deliver',
+        async () => {
+          const rows = await sql<{ n: number }>(
+            p.url,
+            "SELECT count(*)::INT AS n FROM bronze.late_public_orders WHERE payload <> ''",
+          ).catch(() => []);
+          return rows[0]?.n === 25 ? true : undefined;
+        },
+        60_000,
+      );
+      const after = (await (await fetch(`${p.url}/api/sources`)).json()) as {
+        sources: Array<{ state: string; lastError: string | null }>;
+      };
+      expect(after.sources[0]!.state).toBe('running');
+      expect(await p.interrupt()).toBe(0);
+    },
+    120_000,
+  );
+
+  it.skipIf(!up && !process.env.CI)(
     'captures PostgreSQL and MariaDB tables, a Kafka topic, a dropped CSV and HTTP pushes into bronze, and lists them',
     async () => {
       const admin = new pg.Client({

@@ -7,7 +7,13 @@ import { DEFAULT_TARGET, ModelRunner } from '../models/index.js';
 import { Metrics } from '../observe/index.js';
 import { EmbeddedRegistry, ExternalRegistry, type SchemaRegistry } from '../registry/index.js';
 import { TOPICS } from '../retail/index.js';
-import { QUARANTINE_TOPIC, SimulatorSource, type Ingest, type Source } from '../sources/index.js';
+import {
+  QUARANTINE_TOPIC,
+  SimulatorSource,
+  type Ingest,
+  type Source,
+  type SourceStatus,
+} from '../sources/index.js';
 import { BronzeThread, bronzeThreadAvailable, ThreadedBronzeWriter } from './bronze-thread.js';
 import { BronzeWriter, type BronzeSink } from './bronze-writer.js';
 import { openConfiguredSources } from './configured-sources.js';
@@ -45,6 +51,8 @@ export type PlatformEvent =
 
 /** How often the bronze loop looks for topics that appeared (sources create them as they go). */
 const NEW_TOPIC_CHECK_MS = 2000;
+/** How long a configured source that failed to start waits before trying again. */
+const SOURCE_RETRY_MS = 5000;
 
 const seconds = (ms: number | null, now: number) =>
   ms === null ? null : Math.max(0, (now - ms) / 1000);
@@ -63,6 +71,9 @@ export class Platform {
   private listeners = new Set<(e: PlatformEvent) => void>();
   private lastPublish = 0;
   private topicsCheckedAt = 0;
+  /** Why a configured source could not start, until it does. */
+  private readonly startErrors = new Map<string, string>();
+  private readonly retries = new Set<NodeJS.Timeout>();
   private maintenanceConn: Connection | null = null;
 
   private constructor(
@@ -221,7 +232,9 @@ export class Platform {
       );
     }
     for (const loop of this.loops) loop.start();
-    for (const source of this.sources) await source.start();
+    // The simulator first: its start failing (another stream in this data dir) stops `up`.
+    if (this.source) await this.source.start();
+    for (const source of this.sources) if (source !== this.source) await this.startSource(source);
     // Sources create their topics as they start (a CDC source one per table): bronze for those.
     await this.addNewTopics();
     this.state = 'running';
@@ -241,6 +254,37 @@ export class Platform {
       if (result.committed)
         this.metrics.compactions.inc({ table: table.tablePath.replace('/', '.') });
     }
+  }
+
+  /**
+   * Starts a configured source. One that cannot start (its database is down, a wrong password)
+   * does not stop the platform or the other sources: the error is reported (its status shows it as
+   * failed, /api/health raises an alert) and the start is tried again every SOURCE_RETRY_MS.
+   */
+  private async startSource(source: Source): Promise<void> {
+    try {
+      await source.start();
+      this.startErrors.delete(source.name);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.startErrors.set(source.name, message);
+      this.failure(`source ${source.name}`)(err);
+      if (this.state === 'stopping' || this.state === 'stopped') return;
+      const timer = setTimeout(() => {
+        this.retries.delete(timer);
+        void this.startSource(source);
+      }, SOURCE_RETRY_MS);
+      this.retries.add(timer);
+    }
+  }
+
+  /** Each source's status; a source whose start failed shows as failed with the reason. */
+  sourceStatuses(): SourceStatus[] {
+    return this.sources.map((x) => {
+      const st = x.status();
+      const failed = this.startErrors.get(x.name);
+      return failed === undefined ? st : { ...st, state: 'failed', lastError: failed };
+    });
   }
 
   private async writeBronze(): Promise<number> {
@@ -282,6 +326,8 @@ export class Platform {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopping';
+    for (const timer of this.retries) clearTimeout(timer);
+    this.retries.clear();
     for (const source of this.sources) await source.stop();
     // After the server stopped taking pushes (the caller closes it first).
     await this.ingest?.close();
@@ -336,12 +382,13 @@ export class Platform {
 
   /** Sources failed or too far behind (see LAG_ALERT), for /api/health. */
   alerts(): string[] {
-    return this.sources.map((x) => sourceAlert(x.status())).filter((a): a is string => a !== null);
+    return this.sourceStatuses()
+      .map((x) => sourceAlert(x))
+      .filter((a): a is string => a !== null);
   }
 
   private updateGauges(): void {
-    for (const source of this.sources) {
-      const st = source.status();
+    for (const st of this.sourceStatuses()) {
       this.metrics.sourceUp.set({ source: st.name }, st.state === 'running' ? 1 : 0);
       const lag = sourceLag(st);
       if (lag) this.metrics.sourceLag.set({ source: st.name, unit: lag.unit }, lag.value);
@@ -355,7 +402,7 @@ export class Platform {
 
   status(): PlatformStatus {
     const s = this.source?.status();
-    const all = this.sources.map((x) => x.status());
+    const all = this.sourceStatuses();
     const accepted = all.reduce((n, x) => n + x.eventsAccepted, 0);
     const now = performance.now();
     if (now - this.rate.at >= 1000) {

@@ -90,7 +90,7 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
       last_error: status.lastError,
       gold_freshness_seconds: status.goldFreshnessSeconds,
       source: platform.source?.status() ?? null,
-      sources: platform.sources.map((x) => x.status()),
+      sources: platform.sourceStatuses(),
       alerts,
       model_runs: models.runs,
       last_model_run_ms: models.lastRunMs === null ? null : Math.round(models.lastRunMs),
@@ -100,7 +100,7 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
   });
 
   // Every source with its state, position, lag and last error (`freshet sources` reads this).
-  app.get('/sources', (c) => c.json({ sources: platform.sources.map((x) => x.status()) }));
+  app.get('/sources', (c) => c.json({ sources: platform.sourceStatuses() }));
 
   app.get('/stores', async (c) => {
     const now = Date.now();
