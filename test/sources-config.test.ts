@@ -316,6 +316,12 @@ sources:
         body: body[0],
       });
       expect(denied.status).toBe(401);
+      const outOfScope = await fetch(`${p.url}/ingest/logistics/erp.prices`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/x-ndjson' },
+        body: body[0],
+      });
+      expect(outOfScope.status).toBe(403);
 
       // Changes while the platform runs are streamed after the snapshot.
       await db.query('UPDATE orders SET qty = qty + 1000 WHERE id <= 20');
@@ -396,9 +402,13 @@ sources:
         type: 'kafka',
         accepted: 20,
       });
+      // The push source: 50 events taken, one request refused (a topic outside its scope).
       expect(listed.sources.find((s) => s.name === 'logistics')).toMatchObject({
         type: 'http',
-        state: 'listening',
+        state: 'running',
+        accepted: 50,
+        rejected: 1,
+        last_error: expect.stringMatching(/^403 forbidden/),
       });
       expect(stdout).not.toContain(TOKEN);
       expect(await p.interrupt()).toBe(0);

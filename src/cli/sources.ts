@@ -46,8 +46,7 @@ export function sourcesCommand(defaultDataDir: string): Command {
         return {
           name,
           type: c?.type ?? (name === 'simulator' ? 'simulator' : null),
-          state:
-            s?.state ?? (!running ? 'stopped' : c?.type === 'http' ? 'listening' : 'not started'),
+          state: s?.state ?? (running ? 'not started' : 'stopped'),
           accepted: s?.eventsAccepted ?? null,
           rejected: s?.eventsRejected ?? null,
           position: s?.position ?? null,

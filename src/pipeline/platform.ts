@@ -280,11 +280,12 @@ export class Platform {
 
   /** Each source's status; a source whose start failed shows as failed with the reason. */
   sourceStatuses(): SourceStatus[] {
-    return this.sources.map((x) => {
+    const running = this.sources.map((x): SourceStatus => {
       const st = x.status();
       const failed = this.startErrors.get(x.name);
       return failed === undefined ? st : { ...st, state: 'failed', lastError: failed };
     });
+    return [...running, ...(this.ingest?.status() ?? [])];
   }
 
   private async writeBronze(): Promise<number> {

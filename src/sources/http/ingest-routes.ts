@@ -18,6 +18,7 @@ import { IdempotencyStore } from './idempotency-store.js';
 import { resolveIngestOptions, type IngestOptions, type ResolvedIngestOptions } from './options.js';
 import { parseJsonBatch, parseNdjson, type ParsedEvent } from './parse.js';
 import { buildReceipt } from './receipt.js';
+import type { SourceStatus } from '../source.js';
 
 /** What a refused request's outcome is counted as in freshet_http_ingest_requests_total. */
 type Outcome =
@@ -48,6 +49,11 @@ const MAX_PROBLEMS = 100;
 export interface Ingest {
   /** Mount at /ingest: `app.route('/ingest', ingest.routes)`. */
   routes: Hono;
+  /**
+   * Each push source as a source status: events accepted, requests refused (eventsRejected) and
+   * the last refusal; `freshet sources` lists them beside the other sources.
+   */
+  status(): SourceStatus[];
   /** Writes each source's final idempotency marker; call after the server stopped. */
   close(): Promise<void>;
 }
@@ -105,6 +111,13 @@ export async function createIngest(options: IngestOptions): Promise<Ingest> {
   const created = new Set(existing);
   const app = new Hono();
 
+  // Per configured source: what `status()` reports. Never the token, only what was refused and why.
+  const tallies = new Map(
+    opts.sources.map((s) => [
+      s.name,
+      { accepted: 0, refused: 0, lastError: null as string | null },
+    ]),
+  );
   const count = (source: string, outcome: Outcome) =>
     metrics.httpIngestRequests.inc({ source, outcome });
 
@@ -117,6 +130,12 @@ export async function createIngest(options: IngestOptions): Promise<Ingest> {
     headers: Record<string, string> = {},
   ) => {
     count(source, outcome);
+    const tally = tallies.get(source);
+    if (tally) {
+      tally.refused++;
+      const why = typeof body.error === 'string' ? `: ${body.error}` : '';
+      tally.lastError = `${status} ${outcome}${why}`;
+    }
     return c.json({ ...body, reason: outcome }, status, headers);
   };
 
@@ -278,6 +297,8 @@ export async function createIngest(options: IngestOptions): Promise<Ingest> {
 
   const accepted = (source: string, topic: string, n: number) => {
     count(source, 'accepted');
+    const tally = tallies.get(source);
+    if (tally) tally.accepted += n;
     metrics.eventsAccepted.inc({ topic }, n);
   };
 
@@ -343,6 +364,15 @@ export async function createIngest(options: IngestOptions): Promise<Ingest> {
 
   return {
     routes: app,
+    status: () =>
+      [...tallies].map(([name, t]) => ({
+        name,
+        state: 'running' as const,
+        eventsAccepted: t.accepted,
+        eventsRejected: t.refused,
+        position: t.accepted,
+        lastError: t.lastError,
+      })),
     close: async () => {
       await Promise.all([...stores.values()].map((s) => s.close()));
     },
