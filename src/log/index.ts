@@ -14,7 +14,7 @@ export { EmbeddedLog } from './embedded-log.js';
 export type { EmbeddedLogOptions } from './embedded-log-options.js';
 export type { FsyncPolicy, PartitionRecovery } from './partition-log.js';
 export { kafkaPartition, murmur2 } from './kafka-partitioner.js';
-export { KafkaLog, parseKafkaUrl } from './kafka-log.js';
+export { KafkaLog, parseKafkaReaderUrl, parseKafkaUrl } from './kafka-log.js';
 export type { KafkaLogOptions } from './kafka-log.js';
 export {
   InvalidRecordError,

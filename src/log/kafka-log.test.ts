@@ -9,7 +9,7 @@ import {
   UnknownPartitionError,
   UnknownTopicError,
 } from './errors.js';
-import { KafkaLog, parseKafkaUrl } from './kafka-log.js';
+import { KafkaLog, parseKafkaReaderUrl, parseKafkaUrl } from './kafka-log.js';
 import { kafkaPartition } from './kafka-partitioner.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,6 +54,17 @@ describe('parseKafkaUrl', () => {
     expect(() => parseKafkaUrl('kafka://a:1?acks=0')).toThrow(/Unknown option acks/);
     expect(() => parseKafkaUrl('http://a:1')).toThrow(/kafka:\/\/host:port/);
     expect(() => parseKafkaUrl('kafka://a')).toThrow(/host:port/);
+  });
+
+  it('keeps the transactionalId for the producer and leaves it out for readers', () => {
+    const url = 'kafka://a:1?topicPrefix=p.&transactionalId=freshet-1';
+    expect(parseKafkaUrl(url)).toEqual({
+      brokers: ['a:1'],
+      topicPrefix: 'p.',
+      transactionalId: 'freshet-1',
+    });
+    expect(parseKafkaReaderUrl(url)).toEqual({ brokers: ['a:1'], topicPrefix: 'p.' });
+    expect(() => parseKafkaUrl('kafka://a:1?transactionalId=bad id')).toThrow(/transactionalId/);
   });
 });
 

@@ -111,6 +111,15 @@ export function parseKafkaUrl(url: string): {
   };
 }
 
+/**
+ * A Kafka URL's settings for a client that only reads (bronze, verify, group workers): its
+ * transactionalId belongs to the one producing platform and must not fence it.
+ */
+export function parseKafkaReaderUrl(url: string): { brokers: string[]; topicPrefix?: string } {
+  const { brokers, topicPrefix } = parseKafkaUrl(url);
+  return topicPrefix ? { brokers, topicPrefix } : { brokers };
+}
+
 interface TopicMeta {
   id: string;
   partitions: { leader: number; leaderEpoch: number }[];

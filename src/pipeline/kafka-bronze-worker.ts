@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer } from '@platformatic/kafka';
 import { quoteIdent, writeDataFile, type Connection } from '../engine/index.js';
 import { CommitConflictError, DeltaTable, type ObjectStore } from '../lake/index.js';
-import { KafkaLog, parseKafkaUrl, type StoredRecord } from '../log/index.js';
+import { KafkaLog, parseKafkaReaderUrl, type StoredRecord } from '../log/index.js';
 import { BRONZE_SCHEMA } from './bronze-writer.js';
 import { bronzeAppId, bronzeTableName, lakePath } from './names.js';
 import { maxTimestampStat } from './stats.js';
@@ -61,8 +61,7 @@ export class KafkaBronzeWorker {
   ) {}
 
   static async open(opts: KafkaBronzeWorkerOptions): Promise<KafkaBronzeWorker> {
-    // Only reads the log: a transactionalId in the URL belongs to the producing platform.
-    const { transactionalId: _producer, ...url } = parseKafkaUrl(opts.logUrl);
+    const url = parseKafkaReaderUrl(opts.logUrl);
     const clientId = opts.workerId ?? `freshet-bronze-${randomUUID().slice(0, 8)}`;
     const log = await KafkaLog.open({ ...url, clientId });
     const kafka = await import('@platformatic/kafka');

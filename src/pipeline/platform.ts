@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import type { FreshetConfig } from '../config/index.js';
 import { compactTable, Session, type Connection } from '../engine/index.js';
 import type { ObjectStore } from '../lake/index.js';
-import { EmbeddedLog, KafkaLog, parseKafkaUrl, type Log } from '../log/index.js';
+import {
+  EmbeddedLog,
+  KafkaLog,
+  parseKafkaReaderUrl,
+  parseKafkaUrl,
+  type Log,
+} from '../log/index.js';
 import { DEFAULT_TARGET, ModelRunner } from '../models/index.js';
 import { Metrics } from '../observe/index.js';
 import { EmbeddedRegistry, ExternalRegistry, type SchemaRegistry } from '../registry/index.js';
@@ -457,7 +463,9 @@ async function openBronze(
       tmpDir,
       topics,
       maxBatch,
-      ...(config.log.url ? { kafka: kafkaReader(config.log.url, 'freshet-bronze') } : {}),
+      ...(config.log.url
+        ? { kafka: { ...parseKafkaReaderUrl(config.log.url), clientId: 'freshet-bronze' } }
+        : {}),
     });
     try {
       const bronze: BronzeSink[] = await ThreadedBronzeWriter.openAll({
@@ -485,10 +493,4 @@ async function openBronze(
   const bronze: BronzeSink[] = [];
   for (const { topic, partitions } of topics) bronze.push(await open(topic, partitions));
   return { bronze, add: open, close: async () => conn.close() };
-}
-
-/** Client options for a process that only reads the Kafka log (no transactional producer). */
-function kafkaReader(url: string, clientId: string) {
-  const { brokers, topicPrefix } = parseKafkaUrl(url);
-  return { brokers, clientId, ...(topicPrefix ? { topicPrefix } : {}) };
 }

@@ -5,7 +5,7 @@ import { DEFAULT_TARGET, ModelRunner } from '../models/index.js';
 import { attachLake, Session, type Connection, type Row } from '../engine/index.js';
 import { DeltaTable } from '../lake/index.js';
 import { openLake } from './data-dir.js';
-import { EmbeddedLog, KafkaLog, parseKafkaUrl, type Log } from '../log/index.js';
+import { EmbeddedLog, KafkaLog, parseKafkaReaderUrl, type Log } from '../log/index.js';
 import { unframe } from '../registry/index.js';
 import {
   computeInventory,
@@ -223,7 +223,7 @@ export async function verifyInventory(
   opts: { logUrl?: string } = {},
 ): Promise<VerifyReport> {
   const log: Log = opts.logUrl
-    ? await KafkaLog.open({ ...kafkaReadOnly(opts.logUrl), clientId: 'freshet-verify' })
+    ? await KafkaLog.open({ ...parseKafkaReaderUrl(opts.logUrl), clientId: 'freshet-verify' })
     : await EmbeddedLog.open(join(dataDir, LOG_DIR));
   let accepted: Awaited<ReturnType<typeof readAccepted>>;
   try {
@@ -377,10 +377,4 @@ function compareCaseStudy(
     wrongStatus,
     mismatches,
   };
-}
-
-/** A Kafka URL's client settings without its transactionalId: verify only reads. */
-function kafkaReadOnly(url: string): { brokers: string[]; topicPrefix?: string } {
-  const { brokers, topicPrefix } = parseKafkaUrl(url);
-  return topicPrefix ? { brokers, topicPrefix } : { brokers };
 }
