@@ -46,6 +46,30 @@ afterAll(async () => {
   for (const c of cleanup.reverse()) await c().catch(() => undefined);
 });
 
+/**
+ * A connection to the server's `postgres` database with `database` dropped (it is created by the
+ * test when it wants it); after the tests its slots and the database go.
+ */
+async function pgAdmin(database: string): Promise<pg.Client> {
+  const admin = new pg.Client({
+    host: '127.0.0.1',
+    port: PG_PORT,
+    user: 'freshet',
+    database: 'postgres',
+  });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  cleanup.push(async () => {
+    await admin.query(
+      `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '${database}'`,
+    );
+    await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+    await admin.end();
+  });
+  await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+  return admin;
+}
+
 async function sql<T>(url: string, query: string): Promise<T[]> {
   const res = await fetch(`${url}/api/sql`, {
     method: 'POST',
@@ -83,22 +107,7 @@ describe('freshet up --config with declared sources', () => {
     'keeps running when a source cannot start, shows it failed, and starts it once its database is there',
     async () => {
       const late = `freshet_cfg_late_${process.pid}`;
-      const admin = new pg.Client({
-        host: '127.0.0.1',
-        port: PG_PORT,
-        user: 'freshet',
-        database: 'postgres',
-      });
-      admin.on('error', () => undefined);
-      await admin.connect();
-      cleanup.push(async () => {
-        await admin.query(
-          `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '${late}'`,
-        );
-        await admin.query(`DROP DATABASE IF EXISTS ${late}`);
-        await admin.end();
-      });
-      await admin.query(`DROP DATABASE IF EXISTS ${late}`);
+      const admin = await pgAdmin(late);
       const dir = await mkdtemp(join(tmpdir(), 'freshet-cfg-late-'));
       cleanup.push(() => rm(dir, { recursive: true, force: true }));
       const config = join(dir, 'freshet.yaml');
@@ -165,22 +174,7 @@ sources:
   it.skipIf(!up && !process.env.CI)(
     'captures PostgreSQL and MariaDB tables, a Kafka topic, a dropped CSV and HTTP pushes into bronze, and lists them',
     async () => {
-      const admin = new pg.Client({
-        host: '127.0.0.1',
-        port: PG_PORT,
-        user: 'freshet',
-        database: 'postgres',
-      });
-      admin.on('error', () => undefined);
-      await admin.connect();
-      cleanup.push(async () => {
-        await admin.query(
-          `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '${DB}'`,
-        );
-        await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
-        await admin.end();
-      });
-      await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
+      const admin = await pgAdmin(DB);
       await admin.query(`CREATE DATABASE ${DB}`);
       const db = new pg.Client({ host: '127.0.0.1', port: PG_PORT, user: 'freshet', database: DB });
       db.on('error', () => undefined);

@@ -23,10 +23,14 @@ afterEach(async () => {
 
 const checkpointPath = () => join(dir, 'sources', 'simulator.json');
 
-async function runUntil(maxEvents: number): Promise<void> {
+/** Runs a source on this test's stream until it has sent `maxEvents`, then stops it. */
+async function runSource(
+  maxEvents: number,
+  over: { log?: Log; registry?: SchemaRegistry } = {},
+): Promise<SimulatorSource> {
   const source = new SimulatorSource({
-    log,
-    registry,
+    log: over.log ?? log,
+    registry: over.registry ?? registry,
     metrics: new Metrics(),
     checkpointPath: checkpointPath(),
     seed: 9,
@@ -40,7 +44,11 @@ async function runUntil(maxEvents: number): Promise<void> {
   await source.start();
   while (source.status().state === 'running') await new Promise((r) => setTimeout(r, 10));
   await source.stop();
-  expect(source.status().lastError).toBeNull();
+  return source;
+}
+
+async function runUntil(maxEvents: number): Promise<void> {
+  expect((await runSource(maxEvents)).status().lastError).toBeNull();
 }
 
 /** Every sequence number in the log, however many times it appears. */
@@ -127,22 +135,7 @@ describe('SimulatorSource', () => {
         return log.append(t, records);
       },
     };
-    const source = new SimulatorSource({
-      log: flaky,
-      registry,
-      metrics: new Metrics(),
-      checkpointPath: checkpointPath(),
-      seed: 9,
-      stores: 20,
-      skus: 100,
-      rate: 1_000_000,
-      partitions: 2,
-      maxEvents: 3000,
-      tickMs: 1,
-    });
-    await source.start();
-    while (source.status().state === 'running') await new Promise((r) => setTimeout(r, 10));
-    await source.stop();
+    const source = await runSource(3000, { log: flaky });
     expect(failures).toBe(0);
     expect(source.status().lastError).toMatch(/ENOSPC/);
     const seqs = await seqsInLog();
@@ -167,22 +160,7 @@ describe('SimulatorSource', () => {
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-    const source = new SimulatorSource({
-      log,
-      registry: down,
-      metrics: new Metrics(),
-      checkpointPath: checkpointPath(),
-      seed: 9,
-      stores: 20,
-      skus: 100,
-      rate: 1_000_000,
-      partitions: 2,
-      maxEvents: 5000,
-      tickMs: 1,
-    });
-    await source.start();
-    while (source.status().state === 'running') await new Promise((r) => setTimeout(r, 10));
-    await source.stop();
+    const source = await runSource(5000, { registry: down });
     expect(source.status().lastError).toMatch(/did not answer/);
     expect(source.status().eventsRejected).toBe(0);
     expect(await seqsInLog()).toEqual(Array.from({ length: 5000 }, (_, i) => i));
