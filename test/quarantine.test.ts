@@ -117,7 +117,7 @@ describe('bad input never stops the pipeline and is never dropped silently', () 
         reason: 'event_ts is missing or not a timestamp with an offset',
       },
       { source_table: 'pos_transactions', reason: 'a line has no sku or a qty below 1' },
-      { source_table: 'pos_transactions', reason: 'kind must be sale or return' },
+      { source_table: 'pos_transactions', reason: 'kind must be sale, return or void' },
       { source_table: 'pos_transactions', reason: 'payload is not valid JSON' },
     ]);
     expect(await c.rows('SELECT event_id, movement_qty FROM silver.pos_lines')).toEqual([

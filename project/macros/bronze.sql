@@ -41,9 +41,11 @@
     when j is null then 'payload is not valid JSON'
     when (j->>'event_id') is null then 'event_id is missing'
     when try_cast(j->>'event_ts' as timestamptz) is null then 'event_ts is missing or not a timestamp with an offset'
+    {%- if topic != 'erp_prices' %}
     when (j->>'store_id') is null then 'store_id is missing'
+    {%- endif %}
     {%- if topic == 'pos_transactions' %}
-    when coalesce(j->>'kind', '') not in ('sale', 'return') then 'kind must be sale or return'
+    when coalesce(j->>'kind', '') not in ('sale', 'return', 'void') then 'kind must be sale, return or void'
     when coalesce(json_array_length(j->'lines'), 0) = 0 then 'lines is missing or empty'
     when len(list_filter(from_json(j->'lines', '[{"sku":"VARCHAR","qty":"INTEGER"}]'), l -> l.sku is null or coalesce(l.qty, 0) < 1)) > 0
       then 'a line has no sku or a qty below 1'
@@ -59,6 +61,19 @@
     when coalesce(j->>'status', '') not in ('dispatched', 'in_transit', 'delayed', 'received') then 'status must be dispatched, in_transit, delayed or received'
     when coalesce(json_array_length(j->'lines'), 0) = 0 then 'lines is missing or empty'
     when len(list_filter(from_json(j->'lines', '[{"sku":"VARCHAR"}]'), l -> l.sku is null)) > 0 then 'a line has no sku'
+    {%- elif topic == 'inventory_transfers' %}
+    when coalesce(j->>'direction', '') not in ('out', 'in') then 'direction must be out or in'
+    when coalesce(json_array_length(j->'lines'), 0) = 0 then 'lines is missing or empty'
+    when len(list_filter(from_json(j->'lines', '[{"sku":"VARCHAR","qty":"INTEGER"}]'), l -> l.sku is null or coalesce(l.qty, 0) < 1)) > 0
+      then 'a line has no sku or a qty below 1'
+    {%- elif topic == 'erp_prices' %}
+    when (j->>'sku') is null then 'sku is missing'
+    when try_cast(j->>'price_paise' as bigint) is null or try_cast(j->>'price_paise' as bigint) < 0 then 'price_paise is missing or negative'
+    when try_cast(j->>'price_paise' as bigint) > try_cast(j->>'mrp_paise' as bigint) then 'price_paise is above mrp_paise'
+    when try_cast(j->>'effective_from' as timestamptz) is null then 'effective_from is missing or not a timestamp with an offset'
+    {%- elif topic == 'crm_customers' %}
+    when (j->>'customer_id') is null then 'customer_id is missing'
+    when try_cast(j->>'points_balance' as integer) is null or try_cast(j->>'points_balance' as integer) < 0 then 'points_balance is missing or negative'
     {%- endif %}
   end
 {%- endmacro %}

@@ -35,6 +35,19 @@ const FLAG_TARGETS: Record<string, (to: FreshetConfig, from: FreshetConfig) => v
   malformedRate: (t, f) => (t.simulator.faults.malformedRate = f.simulator.faults.malformedRate),
   clockSkew: (t, f) => (t.simulator.faults.clockSkewMinutes = f.simulator.faults.clockSkewMinutes),
   shuffle: (t, f) => (t.simulator.faults.shuffle = f.simulator.faults.shuffle),
+  silentStores: (t, f) => (t.simulator.faults.silentStores = f.simulator.faults.silentStores),
+  silentAfter: (t, f) => (t.simulator.faults.silentAfter = f.simulator.faults.silentAfter),
+  // --profile or --date typed replaces the file's replay as a whole; --days and --speed alone
+  // change the file's replay, if it has one.
+  profile: (t, f) => (t.simulator.replay = f.simulator.replay),
+  date: (t, f) => (t.simulator.replay = f.simulator.replay),
+  days: (t, f) => {
+    if (t.simulator.replay && f.simulator.replay) t.simulator.replay.days = f.simulator.replay.days;
+  },
+  speed: (t, f) => {
+    if (t.simulator.replay && f.simulator.replay)
+      t.simulator.replay.speed = f.simulator.replay.speed;
+  },
   log: (t, f) => (t.log.url = f.log.url),
   partitions: (t, f) => (t.log.partitions = f.log.partitions),
   fsync: (t, f) => (t.log.fsync = f.log.fsync),

@@ -2,11 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
+  ConfigError,
   DEFAULT_CONFIG_FILE,
   defaultConfig,
   validateConfig,
   type FreshetConfig,
 } from '../config/index.js';
+import { PROFILES, profileDate, type ProfileName } from '../retail/index.js';
+import { DEFAULT_SILENT_AFTER } from '../sources/index.js';
 import { configFileFor, overlayFlags } from './config-flags.js';
 import {
   DataDirError,
@@ -70,22 +73,11 @@ function fail(err: unknown): never {
 
 const USAGE_ERRORS = new Set(['ProjectError', 'CompileError', 'ModelsUsageError']);
 
-function program(): Command {
-  const d = defaultConfig();
-  const root = new Command('freshet')
-    .description(
-      'A real-time lakehouse for retail operations: sources → log → Delta bronze/silver/gold → dbt-compatible models on DuckDB → API, dashboard, SQL.',
-    )
-    .version(pkg.version, '-V, --version', 'print the version')
-    .helpOption('-h, --help', 'show help for a command')
-    .showHelpAfterError('(add --help for usage)')
-    .configureHelp({ showGlobalOptions: true });
+type PlatformCommand = 'up' | 'simulate';
 
-  root
-    .command('up')
-    .description(
-      'Run the whole platform in this process with embedded defaults: the retail simulator, the log, bronze Delta tables, the model loop, and the HTTP server (dashboard, JSON API, /metrics). Ctrl-C stops it cleanly; a second `up` on the same data dir resumes where it stopped.',
-    )
+/** The options `freshet up` and `freshet simulate` share (simulate differs only in defaults). */
+function platformOptions(cmd: Command, d: FreshetConfig, mode: PlatformCommand): Command {
+  return cmd
     .option('--data-dir <dir>', 'folder for the log, the lake and the registry', d.dataDir)
     .option(
       '--port <port>',
@@ -212,55 +204,168 @@ function program(): Command {
       '--config <file>',
       `a freshet.yaml with settings and sources (default: ./${DEFAULT_CONFIG_FILE} when there is one); flags given on the command line win over it`,
     )
-    .action(async (o, cmd: Command) => {
-      const flags: FreshetConfig = {
-        dataDir: o.dataDir,
-        lakeUrl: o.lake,
-        projectDir: o.project,
-        serve: { port: o.port, host: o.host },
-        simulator: {
-          enabled: o.simulator,
-          rate: o.rate,
-          stores: o.stores,
-          skus: o.skus,
-          seed: o.seed,
-          maxEvents: o.maxEvents,
-          faults: o.adversity
-            ? {
-                lateRate: 0.02,
-                duplicateRate: 0.02,
-                malformedRate: 0.005,
-                clockSkewMinutes: 5,
-                shuffle: true,
-              }
-            : {
-                lateRate: o.lateRate,
-                duplicateRate: o.duplicateRate,
-                malformedRate: o.malformedRate,
-                clockSkewMinutes: o.clockSkew,
-                shuffle: Boolean(o.shuffle),
-              },
-        },
-        log: { url: o.log, partitions: o.partitions, fsync: o.fsync },
-        registry: { url: o.registry },
-        pipeline: {
-          bronzeIntervalMs: o.bronzeInterval,
-          modelIntervalMs: o.modelInterval,
-          publishIntervalMs: o.publishInterval,
-          maxBatch: d.pipeline.maxBatch,
-          bronzeThread: o.bronzeThread,
-          compactIntervalMs: o.compactInterval,
-        },
-        sources: [],
-      };
-      const file = await configFileFor(o.config);
-      const config = validateConfig(
-        file ? overlayFlags(file.apply(defaultConfig()), flags, cmd) : flags,
-      );
-      await up(config, { quiet: Boolean(o.quiet), configFile: file?.path });
-      // Everything is stopped and saved; do not wait on a client's open connection.
-      process.exit(process.exitCode ?? 0);
-    });
+    .option(
+      '--silent-stores <n>',
+      'this many stores (picked by the seed) go silent after --silent-after events: nothing more arrives from them, and gold.store_health flags their POS as silent',
+      number('--silent-stores'),
+    )
+    .option(
+      '--silent-after <events>',
+      `operational events into the stream at which the silent stores stop (default ${DEFAULT_SILENT_AFTER})`,
+      number('--silent-after'),
+    )
+    .addOption(
+      new Option(
+        '--profile <name>',
+        `replay the day of a calendar profile on the simulator's own clock: ${PROFILES.join(', ')} (this year's date; see --date)`,
+      )
+        .choices([...PROFILES])
+        .default(mode === 'simulate' ? 'normal' : undefined),
+    )
+    .option(
+      '--date <YYYY-MM-DD>',
+      "replay from 00:00 IST of this day instead of the profile's (festival lifts follow the calendar of that date)",
+    )
+    .option('--days <n>', 'days to replay', number('--days'), 1)
+    .option(
+      '--speed <multiple>',
+      'simulated time per real second in a replay: 60x (a day in 24 min), 1x (real time), or max (as fast as --rate allows)',
+      mode === 'simulate' ? '60x' : '1x',
+    );
+}
+
+/** The replay the flags describe (`runPlatform` drops it for a live `up`). */
+function replayFlags(o: { profile?: string; date?: string; days: number; speed: string }): {
+  replay?: NonNullable<FreshetConfig['simulator']['replay']>;
+} {
+  // `up` without --profile or --date carries the speed and days anyway, for a file's replay.
+  return {
+    replay: {
+      profile: o.profile ?? 'date',
+      date: o.date ?? '',
+      days: o.days,
+      speed: parseSpeed(o.speed),
+    },
+  };
+}
+
+/** `60x`, `60` or `max`. */
+function parseSpeed(value: string | number): number | 'max' {
+  if (value === 'max') return 'max';
+  const n = typeof value === 'number' ? value : Number(String(value).replace(/x$/i, ''));
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`--speed must be like 60x, 1x or max, got '${value}'.`);
+  return n;
+}
+
+/** Looks up a replay profile's day (this year's Diwali, …) and reads a speed given as text. */
+function resolveReplay(config: FreshetConfig): FreshetConfig {
+  const r = config.simulator.replay;
+  if (!r) return config;
+  const profile = r.profile === 'date' ? 'normal' : r.profile;
+  if (!(PROFILES as readonly string[]).includes(profile))
+    throw new ConfigError(`--profile must be one of ${PROFILES.join(', ')}, got ${r.profile}`);
+  const year = new Date().getUTCFullYear();
+  const date = r.date || profileDate(profile as ProfileName, year);
+  return {
+    ...config,
+    simulator: { ...config.simulator, replay: { ...r, date, speed: parseSpeed(r.speed) } },
+  };
+}
+
+async function runPlatform(
+  // commander's parsed options; their names are the flags above.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  o: any,
+  cmd: Command,
+  mode: PlatformCommand,
+): Promise<void> {
+  const d = defaultConfig();
+  const flags: FreshetConfig = {
+    dataDir: o.dataDir,
+    lakeUrl: o.lake,
+    projectDir: o.project,
+    serve: { port: o.port, host: o.host },
+    simulator: {
+      enabled: o.simulator,
+      rate: o.rate,
+      stores: o.stores,
+      skus: o.skus,
+      seed: o.seed,
+      maxEvents: o.maxEvents,
+      faults: o.adversity
+        ? {
+            lateRate: 0.02,
+            duplicateRate: 0.02,
+            malformedRate: 0.005,
+            clockSkewMinutes: 5,
+            shuffle: true,
+            silentStores: o.silentStores ?? 1,
+            silentAfter: o.silentAfter,
+          }
+        : {
+            lateRate: o.lateRate,
+            duplicateRate: o.duplicateRate,
+            malformedRate: o.malformedRate,
+            clockSkewMinutes: o.clockSkew,
+            shuffle: Boolean(o.shuffle),
+            silentStores: o.silentStores,
+            silentAfter: o.silentAfter,
+          },
+      ...replayFlags(o),
+    },
+    log: { url: o.log, partitions: o.partitions, fsync: o.fsync },
+    registry: { url: o.registry },
+    pipeline: {
+      bronzeIntervalMs: o.bronzeInterval,
+      modelIntervalMs: o.modelInterval,
+      publishIntervalMs: o.publishInterval,
+      maxBatch: d.pipeline.maxBatch,
+      bronzeThread: o.bronzeThread,
+      compactIntervalMs: o.compactInterval,
+    },
+    sources: [],
+  };
+  const file = await configFileFor(o.config);
+  const merged = file ? overlayFlags(file.apply(defaultConfig()), flags, cmd) : flags;
+  // `up` is live unless --profile, --date or the file asks for a replay.
+  if (mode === 'up' && !file && o.profile === undefined && o.date === undefined)
+    delete merged.simulator.replay;
+  // `simulate` always replays: the file's replay settings, else the flags' defaults.
+  if (mode === 'simulate' && !merged.simulator.replay)
+    merged.simulator.replay = flags.simulator.replay;
+  const config = validateConfig(resolveReplay(merged));
+  await up(config, { quiet: Boolean(o.quiet), configFile: file?.path });
+  // Everything is stopped and saved; do not wait on a client's open connection.
+  process.exit(process.exitCode ?? 0);
+}
+
+function program(): Command {
+  const d = defaultConfig();
+  const root = new Command('freshet')
+    .description(
+      'A real-time lakehouse for retail operations: sources → log → Delta bronze/silver/gold → dbt-compatible models on DuckDB → API, dashboard, SQL.',
+    )
+    .version(pkg.version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ showGlobalOptions: true });
+
+  const upCommand = root
+    .command('up')
+    .description(
+      'Run the whole platform in this process with embedded defaults: the retail simulator, the log, bronze Delta tables, the model loop, and the HTTP server (dashboard, JSON API, /metrics). Ctrl-C stops it cleanly; a second `up` on the same data dir resumes where it stopped. The simulated stream is live (event times from the clock, paced by --rate) unless --profile or --date asks for a replay of the calendar.',
+    );
+  platformOptions(upCommand, d, 'up').action((o, cmd: Command) => runPlatform(o, cmd, 'up'));
+
+  const simulateCommand = root
+    .command('simulate')
+    .description(
+      "Replay a stretch of the calendar faster than real time: the whole platform as `freshet up` runs it, but the simulator keeps its own clock from 00:00 IST of the profile's day and sends the chain's day as it happens — opening hours, the evening peak, weekends, and festivals that lift volume several times over, category by category. E.g. `freshet simulate --profile diwali --speed 60x` replays Diwali 2026 (a day in 24 minutes). The platform keeps serving after the replay ends; Ctrl-C stops it.",
+    );
+  platformOptions(simulateCommand, d, 'simulate').action((o, cmd: Command) =>
+    runPlatform(o, cmd, 'simulate'),
+  );
 
   root
     .command('rebuild')

@@ -44,10 +44,19 @@ export async function up(
   say(
     `  sql        freshet sql "SELECT * FROM gold.store_status LIMIT 5" --data-dir ${config.dataDir}`,
   );
-  if (sim.enabled)
+  if (sim.enabled && sim.replay) {
+    const r = sim.replay;
+    const speed =
+      r.speed === 'max' ? `as fast as ${fmt(sim.rate)} events/s allow` : `${r.speed}× real time`;
+    say(
+      `  simulator  ${sim.stores} stores, ${sim.skus} SKUs, seed ${sim.seed}: replaying ${r.days} day${r.days === 1 ? '' : 's'} from ${r.date} 00:00 IST (${r.profile}) at ${speed}`,
+    );
+  } else if (sim.enabled)
     say(
       `  simulator  ${sim.stores} stores, ${sim.skus} SKUs, ${fmt(sim.rate)} events/s, seed ${sim.seed}`,
     );
+  if (sim.enabled && (sim.faults.silentStores ?? 0) > 0)
+    say(`  faults     ${sim.faults.silentStores} store(s) go silent; see gold.store_health`);
   for (const source of config.sources) {
     const where =
       source.type === 'http' ? `  push to ${server.url}/ingest/${source.name}/<topic>` : '';

@@ -45,7 +45,13 @@ const FILE_SCHEMA = obj({
       malformed_rate: SHARE,
       clock_skew_minutes: { type: 'number', minimum: 0 },
       shuffle: { type: 'boolean' },
+      silent_stores: { type: 'integer', minimum: 0 },
+      silent_after: { type: 'integer', minimum: 0 },
     }),
+    profile: { type: 'string' },
+    date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+    days: POSITIVE,
+    speed: { type: ['string', 'number'] },
   }),
   pipeline: obj({
     bronze_interval_ms: MS,
@@ -152,8 +158,20 @@ export async function loadConfigFile(
       Object.assign(c.serve, camelKeys(f.serve ?? {}));
       Object.assign(c.log, camelKeys(f.log ?? {}));
       Object.assign(c.registry, camelKeys(f.registry ?? {}));
-      const { faults, ...sim } = (f.simulator ?? {}) as Record<string, Json>;
+      const { faults, profile, date, days, speed, ...sim } = (f.simulator ?? {}) as Record<
+        string,
+        Json
+      >;
       Object.assign(c.simulator, camelKeys(sim));
+      if (profile !== undefined || date !== undefined) {
+        // The profile's day is looked up by the command (it knows the calendar); '' = not yet.
+        c.simulator.replay = {
+          profile: String(profile ?? 'date'),
+          date: date === undefined ? '' : String(date),
+          days: typeof days === 'number' ? days : 1,
+          speed: speed === undefined ? 60 : (speed as number | 'max'),
+        };
+      }
       Object.assign(c.simulator.faults, camelKeys((faults as Record<string, Json>) ?? {}));
       Object.assign(c.pipeline, camelKeys(f.pipeline ?? {}));
       c.sources = structuredClone(sources);

@@ -40,6 +40,24 @@ export interface FreshetConfig {
       malformedRate: number;
       clockSkewMinutes: number;
       shuffle: boolean;
+      /** Stores (picked by the seed) that go silent: nothing more from them. Default 0. */
+      silentStores?: number;
+      /** How many operational events in the silent stores stop sending. Default 5,000. */
+      silentAfter?: number;
+    };
+    /**
+     * Replay a stretch of the calendar on the simulator's own clock (hours, weekdays, festivals)
+     * instead of a flat live stream paced by `rate`. Default: live.
+     */
+    replay?: {
+      /** What is replayed, for messages: a profile name (diwali, eoss, …) or `date`. */
+      profile: string;
+      /** First IST day replayed, `YYYY-MM-DD`. */
+      date: string;
+      /** Days replayed; the simulator finishes after them. Default 1. */
+      days: number;
+      /** Simulated seconds per wall-clock second, or 'max' (as fast as `rate` allows). */
+      speed: number | 'max';
     };
   };
   log: {
@@ -198,6 +216,27 @@ export function validateConfig(c: FreshetConfig): FreshetConfig {
     Number.isFinite(f.clockSkewMinutes) && f.clockSkewMinutes >= 0 && f.clockSkewMinutes <= 1440,
     `--clock-skew must be 0 to 1440 minutes, got ${f.clockSkewMinutes}`,
   );
+  check(
+    f.silentStores === undefined ||
+      (int(f.silentStores) && f.silentStores >= 0 && f.silentStores <= c.simulator.stores),
+    `--silent-stores must be an integer from 0 to the number of stores (${c.simulator.stores}), got ${f.silentStores}`,
+  );
+  check(
+    f.silentAfter === undefined || (int(f.silentAfter) && f.silentAfter >= 0),
+    `--silent-after must be a non-negative number of events, got ${f.silentAfter}`,
+  );
+  const r = c.simulator.replay;
+  if (r) {
+    check(
+      /^\d{4}-\d{2}-\d{2}$/.test(r.date) && !Number.isNaN(Date.parse(r.date)),
+      `--date must be an IST day as YYYY-MM-DD, got ${r.date}`,
+    );
+    check(int(r.days) && r.days >= 1 && r.days <= 366, `--days must be 1 to 366, got ${r.days}`);
+    check(
+      r.speed === 'max' || (Number.isFinite(r.speed) && r.speed > 0 && r.speed <= 1_000_000),
+      `--speed must be a multiple of real time above 0 (e.g. 60x) or max, got ${r.speed}`,
+    );
+  }
   const ci = c.pipeline.compactIntervalMs;
   check(
     int(ci) && (ci === 0 || (ci >= 1000 && ci <= 86_400_000)),

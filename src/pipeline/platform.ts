@@ -12,7 +12,7 @@ import {
 import { DEFAULT_TARGET, ModelRunner } from '../models/index.js';
 import { Metrics } from '../observe/index.js';
 import { EmbeddedRegistry, ExternalRegistry, type SchemaRegistry } from '../registry/index.js';
-import { TOPICS } from '../retail/index.js';
+import { istMidnight, TOPICS } from '../retail/index.js';
 import {
   QUARANTINE_TOPIC,
   SimulatorSource,
@@ -139,6 +139,7 @@ export class Platform {
             partitions: config.log.partitions,
             maxEvents: config.simulator.maxEvents,
             faults: config.simulator.faults,
+            ...(config.simulator.replay ? { replay: replayWindow(config.simulator.replay) } : {}),
             // On Kafka, events travel in Confluent's wire format, as other producers send them.
             wireFormat: config.log.url !== undefined,
             onProgress: progress,
@@ -493,4 +494,14 @@ async function openBronze(
   const bronze: BronzeSink[] = [];
   for (const { topic, partitions } of topics) bronze.push(await open(topic, partitions));
   return { bronze, add: open, close: async () => conn.close() };
+}
+
+/** A replay's configured days as the simulator source's window (IST midnight to midnight). */
+function replayWindow(r: NonNullable<FreshetConfig['simulator']['replay']>): {
+  start: number;
+  end: number;
+  speed: number | 'max';
+} {
+  const start = istMidnight(r.date);
+  return { start, end: start + r.days * 86_400_000, speed: r.speed };
 }

@@ -10,7 +10,7 @@ function validators(): Map<string, ValidateFunction> {
 }
 
 describe('TOPICS', () => {
-  it('names the six contract topics with their keys', () => {
+  it('names the contract topics with their keys', () => {
     expect(TOPICS.map((t) => [t.topic, t.keyField])).toEqual([
       ['erp.stores', 'store_id'],
       ['erp.products', 'sku'],
@@ -18,6 +18,9 @@ describe('TOPICS', () => {
       ['inventory.counts', 'store_id'],
       ['orders.reservations', 'store_id'],
       ['logistics.shipments', 'store_id'],
+      ['inventory.transfers', 'store_id'],
+      ['erp.prices', 'sku'],
+      ['crm.customers', 'store_id'],
     ]);
     expect(topicDefinition('pos.transactions')?.master).toBe(false);
     expect(topicDefinition('erp.products')?.master).toBe(true);
@@ -46,10 +49,36 @@ describe('simulated events validate against the schemas', () => {
       if (!validate!(e.value))
         throw new Error(`${e.topic} #${e.seq}: ${JSON.stringify(validate!.errors)}`);
       expect(e.key).toBe(e.value[topicDefinition(e.topic)!.keyField]);
-      seen.add(e.topic + (e.topic === 'logistics.shipments' ? `:${String(e.value.status)}` : ''));
+      const variant =
+        e.topic === 'logistics.shipments'
+          ? `:${String(e.value.status)}`
+          : e.topic === 'pos.transactions'
+            ? `:${String(e.value.kind)}`
+            : e.topic === 'inventory.transfers'
+              ? `:${String(e.value.direction)}`
+              : '';
+      seen.add(e.topic + variant);
     }
-    // Every topic and every shipment status was exercised.
-    expect(seen.size).toBe(5 + 4);
+    // Every topic, shipment status, POS kind and transfer direction was exercised.
+    expect([...seen].sort()).toEqual(
+      [
+        'crm.customers',
+        'erp.prices',
+        'erp.products',
+        'erp.stores',
+        'inventory.counts',
+        'inventory.transfers:in',
+        'inventory.transfers:out',
+        'logistics.shipments:delayed',
+        'logistics.shipments:dispatched',
+        'logistics.shipments:in_transit',
+        'logistics.shipments:received',
+        'orders.reservations',
+        'pos.transactions:return',
+        'pos.transactions:sale',
+        'pos.transactions:void',
+      ].sort(),
+    );
   });
 });
 

@@ -33,8 +33,9 @@ export interface PosTransactionEvent extends Envelope {
   bill_id: string;
   register_id: string;
   cashier_id: string;
-  kind: 'sale' | 'return';
-  /** The bill a return refers to; null for a sale. */
+  /** A void cancels a completed bill at the till (payment failed, shopper walked away). */
+  kind: 'sale' | 'return' | 'void';
+  /** The bill a return or void refers to; null for a sale. */
   original_bill_id: string | null;
   tender: Tender;
   lines: PosLine[];
@@ -80,6 +81,48 @@ export interface ShipmentEvent extends Envelope {
   lines: ShipmentLine[];
 }
 
+export interface TransferLine {
+  sku: string;
+  qty: number;
+}
+
+/**
+ * An inter-store transfer, told by each end: the sending store's `out` when the goods leave,
+ * the receiving store's `in` when they arrive (the same transfer_id). Stock moves at each end
+ * at its own event's time.
+ */
+export interface TransferEvent extends Envelope {
+  store_id: string;
+  transfer_id: string;
+  direction: 'out' | 'in';
+  /** The store at the other end. */
+  other_store_id: string;
+  lines: TransferLine[];
+}
+
+/** ERP price change: the selling price of a SKU from `effective_from` on (never above MRP). */
+export interface PriceChangeEvent extends Envelope {
+  sku: string;
+  price_paise: number;
+  mrp_paise: number;
+  reason: 'markdown' | 'promotion' | 'promotion_end' | 'mrp_revision';
+  effective_from: string;
+}
+
+/**
+ * CRM loyalty activity. Personal data stays in the CRM: the lake gets a customer id, the home
+ * store, the tier and points (what the models need), never a name, phone or e-mail.
+ */
+export interface CustomerEvent extends Envelope {
+  store_id: string;
+  customer_id: string;
+  action: 'signup' | 'points_earned' | 'points_redeemed' | 'tier_change';
+  tier: 'silver' | 'gold' | 'platinum';
+  points_delta: number;
+  points_balance: number;
+  marketing_consent: boolean;
+}
+
 /** Payload type per topic. */
 export interface TopicPayloads {
   'erp.stores': StoreEvent;
@@ -88,6 +131,9 @@ export interface TopicPayloads {
   'inventory.counts': InventoryCountEvent;
   'orders.reservations': ReservationEvent;
   'logistics.shipments': ShipmentEvent;
+  'inventory.transfers': TransferEvent;
+  'erp.prices': PriceChangeEvent;
+  'crm.customers': CustomerEvent;
 }
 
 export type TopicName = keyof TopicPayloads;
@@ -176,7 +222,7 @@ export const POS_TRANSACTION_SCHEMA = objectSchema(
     bill_id: text,
     register_id: text,
     cashier_id: text,
-    kind: { type: 'string', enum: ['sale', 'return'] },
+    kind: { type: 'string', enum: ['sale', 'return', 'void'] },
     original_bill_id: { type: ['string', 'null'], minLength: 1 },
     tender: { type: 'string', enum: ['cash', 'upi', 'card', 'wallet', 'store_credit'] },
     lines: {
@@ -193,8 +239,8 @@ export const POS_TRANSACTION_SCHEMA = objectSchema(
     },
   },
   {
-    // A return names the bill it reverses; a sale names none.
-    if: { properties: { kind: { const: 'return' } } },
+    // A return or a void names the bill it reverses; a sale names none.
+    if: { properties: { kind: { enum: ['return', 'void'] } } },
     then: { properties: { original_bill_id: { type: 'string' } } },
     else: { properties: { original_bill_id: { type: 'null' } } },
   },
@@ -250,6 +296,36 @@ export const SHIPMENT_SCHEMA = objectSchema(
   },
 );
 
+export const TRANSFER_SCHEMA = objectSchema('inventory.transfers', {
+  store_id: storeIdSchema,
+  transfer_id: text,
+  direction: { type: 'string', enum: ['out', 'in'] },
+  other_store_id: storeIdSchema,
+  lines: {
+    type: 'array',
+    minItems: 1,
+    items: lineSchema({ sku: skuSchema, qty: positiveQty }),
+  },
+});
+
+export const PRICE_CHANGE_SCHEMA = objectSchema('erp.prices', {
+  sku: skuSchema,
+  price_paise: paise,
+  mrp_paise: paise,
+  reason: { type: 'string', enum: ['markdown', 'promotion', 'promotion_end', 'mrp_revision'] },
+  effective_from: { type: 'string', pattern: ISO_WITH_OFFSET },
+});
+
+export const CUSTOMER_SCHEMA = objectSchema('crm.customers', {
+  store_id: storeIdSchema,
+  customer_id: { type: 'string', pattern: '^C[0-9]{8,}$' },
+  action: { type: 'string', enum: ['signup', 'points_earned', 'points_redeemed', 'tier_change'] },
+  tier: { type: 'string', enum: ['silver', 'gold', 'platinum'] },
+  points_delta: { type: 'integer' },
+  points_balance: { type: 'integer', minimum: 0 },
+  marketing_consent: { type: 'boolean' },
+});
+
 /** Every retail topic with its schema and key, in the order the simulator first emits them. */
 export const TOPICS: readonly TopicDefinition[] = [
   { topic: 'erp.stores', schema: STORE_SCHEMA, keyField: 'store_id', master: true },
@@ -268,6 +344,10 @@ export const TOPICS: readonly TopicDefinition[] = [
   },
   { topic: 'orders.reservations', schema: RESERVATION_SCHEMA, keyField: 'store_id', master: false },
   { topic: 'logistics.shipments', schema: SHIPMENT_SCHEMA, keyField: 'store_id', master: false },
+  { topic: 'inventory.transfers', schema: TRANSFER_SCHEMA, keyField: 'store_id', master: false },
+  // Price changes come from the ERP during trading, keyed like the product master.
+  { topic: 'erp.prices', schema: PRICE_CHANGE_SCHEMA, keyField: 'sku', master: false },
+  { topic: 'crm.customers', schema: CUSTOMER_SCHEMA, keyField: 'store_id', master: false },
 ];
 
 /** The definition of a retail topic, or undefined for a topic that is not one. */

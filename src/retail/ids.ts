@@ -45,3 +45,12 @@ export function shipmentId(shipmentNo: number): string {
 export function dcId(n: number): string {
   return `DC${pad(n, 2)}`;
 }
+
+export function transferId(transferNo: number): string {
+  return `TRF-${pad(transferNo, 8)}`;
+}
+
+/** Loyalty members are numbered in order of signup. */
+export function customerId(memberNo: number): string {
+  return `C${pad(memberNo, 8)}`;
+}

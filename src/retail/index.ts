@@ -35,11 +35,18 @@ export {
   RESERVATION_SCHEMA,
   SHIPMENT_SCHEMA,
   STORE_SCHEMA,
+  CUSTOMER_SCHEMA,
+  PRICE_CHANGE_SCHEMA,
+  TRANSFER_SCHEMA,
   TOPICS,
   topicDefinition,
   type CountLine,
   type Envelope,
+  type CustomerEvent,
   type InventoryCountEvent,
+  type PriceChangeEvent,
+  type TransferEvent,
+  type TransferLine,
   type PosLine,
   type PosTransactionEvent,
   type ProductEvent,
@@ -53,7 +60,35 @@ export {
   type TopicName,
   type TopicPayloads,
 } from './events.js';
-export { EVENT_MIX, Simulator, type SimEvent, type SimulatorOptions } from './simulator.js';
+export {
+  EVENT_MIX,
+  istMidnight,
+  Simulator,
+  type SimEvent,
+  type SimulatorOptions,
+} from './simulator.js';
+export {
+  calendarRows,
+  dayLift,
+  EOSS,
+  FESTIVALS,
+  profileDate,
+  PROFILES,
+  SALARY_DAY_LIFT,
+  type CalendarRow,
+  type DayLift,
+  type Festival,
+  type ProfileName,
+} from './calendar.js';
+export {
+  AVERAGE_BILLS_PER_DAY,
+  billsPerDay,
+  HOUR_SHAPE,
+  isOpenAt,
+  openShare,
+  storeDayShape,
+  WEEKDAY_SHAPE,
+} from './demand.js';
 export {
   computeInventory,
   inventoryKey,
@@ -70,3 +105,22 @@ export {
   type StoreHourSales,
 } from './sales-oracle.js';
 export { computeShipments, type ShipmentRow } from './shipments-oracle.js';
+
+// Store health and the demand forecast: their oracles and the seeds the forecast reads.
+export {
+  CALENDAR_FROM,
+  CALENDAR_TO,
+  demandSeedFiles,
+  type DemandSeedFiles,
+} from './demand-seeds.js';
+export {
+  computeStoreHealth,
+  type StoreHealthOptions,
+  type StoreHealthRow,
+} from './store-health-oracle.js';
+export {
+  computeDemandForecast,
+  type ForecastOptions,
+  type ForecastRow,
+  type StockoutRisk,
+} from './forecast-oracle.js';

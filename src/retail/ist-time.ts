@@ -2,7 +2,7 @@
 // Formatted by hand rather than with Intl or Date getters: the result must not depend on the
 // host's time zone or ICU data, and the simulator formats one per event, so it must be cheap.
 
-const IST_OFFSET_MS = 19_800_000; // +05:30; India has no daylight saving time
+export const IST_OFFSET_MS = 19_800_000; // +05:30; India has no daylight saving time
 const DAY_MS = 86_400_000;
 /** 0000-01-01T00:00:00.000+05:30 and 9999-12-31T23:59:59.999+05:30, as epoch ms. */
 const MIN_MS = -62_167_219_200_000 - IST_OFFSET_MS;

@@ -57,7 +57,7 @@ const count = (
 const pos = (
   id: string,
   time: string,
-  kind: 'sale' | 'return',
+  kind: 'sale' | 'return' | 'void',
   lines: [string, number][],
   store = 'S0001',
   acceptedAt?: number,
@@ -242,6 +242,55 @@ describe('computeInventory: counts and movements', () => {
       net_movement: 23,
       projected_qty: 33,
       last_event_at: utc('05:20:00'),
+    });
+  });
+});
+
+describe('computeInventory: voids and transfers', () => {
+  const transfer = (
+    id: string,
+    time: string,
+    store: string,
+    direction: 'out' | 'in',
+    lines: [string, number][],
+  ) =>
+    at('inventory.transfers', {
+      event_id: id,
+      event_ts: ist(time),
+      store_id: store,
+      transfer_id: 'TRF-1',
+      direction,
+      other_store_id: store === 'S0001' ? 'S0002' : 'S0001',
+      lines: lines.map(([sku, qty]) => ({ sku, qty })),
+    });
+
+  it("a void puts a bill's units back like a return", () => {
+    const r = rowOf([
+      count('c', '10:00:00', [['A', 10]]),
+      sale('s', '10:05:00', [['A', 4]]),
+      pos('v', '10:06:00', 'void', [['A', 4]]),
+    ]);
+    expect(r).toMatchObject({ net_movement: 0, projected_qty: 10 });
+  });
+
+  it('a transfer leaves the sender at its out and reaches the receiver at its in', () => {
+    const events = [
+      count('c1', '10:00:00', [['A', 30]], 'S0001'),
+      count('c2', '10:00:00', [['A', 5]], 'S0002'),
+      transfer('o', '10:10:00', 'S0001', 'out', [['A', 12]]),
+      // The receiving store counts while the goods are on the road: they are on neither shelf.
+      count('c3', '11:00:00', [['A', 5]], 'S0002'),
+      transfer('i', '12:00:00', 'S0002', 'in', [['A', 12]]),
+    ];
+    const rows = computeInventory(events);
+    expect(rows.get(inventoryKey('S0001', 'A'))).toMatchObject({
+      net_movement: -12,
+      projected_qty: 18,
+    });
+    expect(rows.get(inventoryKey('S0002', 'A'))).toMatchObject({
+      counted_qty: 5,
+      net_movement: 12,
+      projected_qty: 17,
     });
   });
 });

@@ -125,8 +125,8 @@ export function computeInventory(events: Iterable<AcceptedEvent>): Map<string, I
         }
         break;
       case 'pos.transactions': {
-        // Rule 4: a sale takes goods out, a return brings them back.
-        const sign = v.kind === 'sale' ? -1 : v.kind === 'return' ? 1 : 0;
+        // Rule 4: a sale takes goods out, a return or a void brings them back.
+        const sign = v.kind === 'sale' ? -1 : v.kind === 'return' || v.kind === 'void' ? 1 : 0;
         if (sign === 0) break;
         for (const line of lines(v)) {
           const acc = isInt(line.qty) ? touch(line.sku) : null;
@@ -143,6 +143,17 @@ export function computeInventory(events: Iterable<AcceptedEvent>): Map<string, I
           }
         }
         break;
+      case 'inventory.transfers': {
+        // Rule 4: a transfer moves goods out of the sender and into the receiver, each at its
+        // own event's time.
+        const sign = v.direction === 'out' ? -1 : v.direction === 'in' ? 1 : 0;
+        if (sign === 0) break;
+        for (const line of lines(v)) {
+          const acc = isInt(line.qty) ? touch(line.sku) : null;
+          acc?.movements.push(ms, sign * (line.qty as number));
+        }
+        break;
+      }
       case 'orders.reservations': {
         const qty = v.qty;
         if (!isInt(qty)) break;

@@ -131,6 +131,12 @@ export class WeightedSampler {
     return this.cumulative.length;
   }
 
+  /** The weight of index i as given. */
+  weight(i: number): number {
+    const c = this.cumulative;
+    return (c[i] as number) - (i > 0 ? (c[i - 1] as number) : 0);
+  }
+
   sample(rng: Prng): number {
     const c = this.cumulative;
     const target = rng.float() * (c[c.length - 1] as number);

@@ -36,7 +36,7 @@ describe('the sales oracle', () => {
     expect(istHour(Date.parse('2026-11-24T18:30:00Z'))).toEqual({ date: '2026-11-25', hour: 0 });
   });
 
-  it('sums sales and returns, counts sale bills, drops duplicates and invalid events', () => {
+  it('sums sales, returns and voids, counts sale bills, drops duplicates and invalid events', () => {
     const events = [
       pos('e1', '2026-11-25T10:05:00+05:30', 'sale', [line('SKU1', 2), line('SKU2', 1, 500, 50)]),
       // a duplicate copy accepted later: ignored
@@ -48,17 +48,24 @@ describe('the sales oracle', () => {
       pos('e4', '2026-11-25T09:59:00+05:30', 'sale', [line('SKU3', 3)], { bill_id: 'B-x' }),
       pos('e5', '2026-11-25T09:01:00+05:30', 'sale', [line('SKU3', 1)], { bill_id: 'B-x' }),
       pos('e6', 'not a time', 'sale', [line('SKU1', 1)]),
+      // a void of a bill rung up at 10:20: its sale stays, the void takes it back
+      pos('e7', '2026-11-25T10:20:00+05:30', 'sale', [line('SKU4', 2, 300)], { bill_id: 'B-v' }),
+      pos('e8', '2026-11-25T10:21:00+05:30', 'void', [line('SKU4', 2, 300)], {
+        original_bill_id: 'B-v',
+      }),
     ];
     const rows = computeSalesByStoreHour(events);
     expect(rows.get('S0001|2026-11-25|10')).toEqual({
       store_id: 'S0001',
       date_ist: '2026-11-25',
       hour_ist: 10,
-      bills: 1,
-      units_sold: 3,
+      bills: 2,
+      units_sold: 3 + 2,
       units_returned: 1,
-      sales_paise: 2000 + 450,
+      sales_paise: 2000 + 450 + 600,
       returns_paise: 1000,
+      units_voided: 2,
+      voids_paise: 600,
       net_sales_paise: 1450,
     });
     expect(rows.get('S0001|2026-11-25|9')).toMatchObject({ bills: 1, units_sold: 4 });

@@ -14,6 +14,8 @@ export interface SalesTotals {
   units_returned: number;
   sales_paise: number;
   returns_paise: number;
+  units_voided: number;
+  voids_paise: number;
   net_sales_paise: number;
 }
 
@@ -41,7 +43,7 @@ interface Bill {
   storeId: string;
   /** Null when the event has none (it then counts in no bill total, as count(distinct) skips it). */
   billId: string | null;
-  kind: 'sale' | 'return';
+  kind: 'sale' | 'return' | 'void';
   ms: number;
   lines: Line[];
 }
@@ -69,7 +71,7 @@ function validBills(events: Iterable<AcceptedEvent>): Bill[] {
     if (typeof v.event_ts !== 'string' || typeof v.store_id !== 'string') continue;
     const ms = parseEventTs(v.event_ts);
     if (ms === null) continue;
-    if (v.kind !== 'sale' && v.kind !== 'return') continue;
+    if (v.kind !== 'sale' && v.kind !== 'return' && v.kind !== 'void') continue;
     if (!Array.isArray(v.lines) || v.lines.length === 0) continue;
     const lines: Line[] = [];
     let valid = true;
@@ -107,6 +109,8 @@ function emptyTotals(): SalesTotals {
     units_returned: 0,
     sales_paise: 0,
     returns_paise: 0,
+    units_voided: 0,
+    voids_paise: 0,
     net_sales_paise: 0,
   };
 }
@@ -116,12 +120,16 @@ function add(t: Omit<SalesTotals, 'bills'>, bill: Bill, lines: Line[]): void {
     if (bill.kind === 'sale') {
       t.units_sold += l.qty;
       t.sales_paise += l.amount;
-    } else {
+    } else if (bill.kind === 'return') {
       t.units_returned += l.qty;
       t.returns_paise += l.amount;
+    } else {
+      t.units_voided += l.qty;
+      t.voids_paise += l.amount;
     }
   }
-  t.net_sales_paise = t.sales_paise - t.returns_paise;
+  // Rule S5: a void cancels its sale, so it comes off net sales like a return.
+  t.net_sales_paise = t.sales_paise - t.returns_paise - t.voids_paise;
 }
 
 /** gold.sales_by_store_hour: per store and IST hour; bills = distinct sale bill ids. */

@@ -4,11 +4,19 @@
 // payload (that is what makes resuming fast).
 
 import type { Sku } from './catalog.js';
+import type { ChainState } from './chain-state.js';
 import type { Prng } from './prng.js';
 
 export interface SimContext {
   readonly rng: Prng;
   readonly catalog: readonly Sku[];
+  readonly chain: ChainState;
+  /**
+   * The day's demand lift per category (indexed like CATEGORIES) for the store being simulated,
+   * or null for a flat stream; `liftKey` names it (date and region).
+   */
+  categoryLift: Float64Array | null;
+  liftKey: string;
   emit: boolean;
   /** Position of the event in the stream. */
   seq: number;

@@ -6,13 +6,15 @@
 import type { Sku } from './catalog.js';
 import type { PosLine, PosTransactionEvent, Tender } from './events.js';
 import { billId, cashierId, registerId } from './ids.js';
-import { WeightedSampler, type Prng } from './prng.js';
+import { WeightedSampler } from './prng.js';
 import type { SimContext } from './sim-context.js';
 import type { StoreState } from './store-state.js';
 import type { StoreFormat } from './stores.js';
 
 /** Share of POS events that are returns (RETAIL.md-inspired, assumed). */
 export const RETURN_SHARE = 0.04;
+/** Share of POS events that void a bill just rung up (payment failed, shopper left; assumed). */
+export const VOID_SHARE = 0.01;
 
 /** Lines per bill, 1..8: big baskets in hypermarkets, top-ups in express stores (assumed). */
 const LINES_PER_BILL: Readonly<Record<StoreFormat, WeightedSampler>> = {
@@ -39,8 +41,10 @@ const WHOLE_BILL_RETURN_SHARE = 0.25;
 
 /** A POS event for the store: mostly sales, about RETURN_SHARE returns. */
 export function posTransaction(ctx: SimContext, st: StoreState): PosTransactionEvent | null {
-  const isReturn = ctx.rng.chance(RETURN_SHARE) && st.bills.size > 0;
-  return isReturn ? returnBill(ctx, st) : sale(ctx, st);
+  const draw = ctx.rng.float();
+  if (st.bills.size > 0 && draw < RETURN_SHARE) return returnBill(ctx, st);
+  if (st.bills.size > 0 && draw < RETURN_SHARE + VOID_SHARE) return voidBill(ctx, st);
+  return sale(ctx, st);
 }
 
 function sale(ctx: SimContext, st: StoreState): PosTransactionEvent | null {
@@ -50,7 +54,7 @@ function sale(ctx: SimContext, st: StoreState): PosTransactionEvent | null {
   const slot = bills.open(billNo);
   const lineCount = LINES_PER_BILL[st.store.format].sample(rng) + 1;
   for (let l = 0; l < lineCount; l++) {
-    const pos = findSellable(rng, st, slot);
+    const pos = findSellable(ctx, st, slot);
     if (pos >= 0) sellLine(ctx, st, slot, pos);
   }
   if (bills.lineCount(slot) === 0) {
@@ -77,6 +81,38 @@ function sale(ctx: SimContext, st: StoreState): PosTransactionEvent | null {
     );
   }
   return bill(ctx, st, billNo, register, cashier, 'sale', null, TENDERS[tender] as Tender, lines);
+}
+
+/** Cancels a whole recent bill at the till: every unit goes back, the tender is reversed. */
+function voidBill(ctx: SimContext, st: StoreState): PosTransactionEvent | null {
+  const { rng } = ctx;
+  const bills = st.bills;
+  const slot = rng.int(0, bills.size - 1);
+  const lines: PosLine[] | null = ctx.emit ? [] : null;
+  for (let i = 0; i < bills.lineCount(slot); i++) {
+    const pos = bills.pos(slot, i);
+    const qty = bills.qty(slot, i);
+    st.stock[pos] = (st.stock[pos] as number) + qty;
+    lines?.push(posLine(ctx, st, i, pos, qty, bills.price(slot, i), bills.discount(slot, i)));
+  }
+  const original = billId(st.store.store_id, bills.billNo(slot));
+  const tender = bills.tender(slot);
+  bills.remove(slot);
+  const register = rng.int(1, st.registers);
+  const cashier = rng.int(1, st.cashiers);
+  const billNo = st.nextBillNo();
+  if (lines === null) return null;
+  return bill(
+    ctx,
+    st,
+    billNo,
+    register,
+    cashier,
+    'void',
+    original,
+    TENDERS[tender] as Tender,
+    lines,
+  );
 }
 
 function returnBill(ctx: SimContext, st: StoreState): PosTransactionEvent | null {
@@ -120,9 +156,11 @@ function returnBill(ctx: SimContext, st: StoreState): PosTransactionEvent | null
 }
 
 /** A popular slot with stock that is not already on the bill, or -1 after a few tries. */
-function findSellable(rng: Prng, st: StoreState, slot: number): number {
+function findSellable(ctx: SimContext, st: StoreState, slot: number): number {
+  const { rng } = ctx;
+  const demand = st.demandSampler(ctx.catalog, ctx.categoryLift, ctx.liftKey);
   for (let tries = 0; tries < 3; tries++) {
-    const pos = st.assortment.demand.sample(rng);
+    const pos = demand.sample(rng);
     if (st.available(pos) > 0 && !st.bills.hasPos(slot, pos)) return pos;
   }
   return -1;
@@ -140,11 +178,12 @@ function firstSellable(st: StoreState, start: number): number {
 
 function sellLine(ctx: SimContext, st: StoreState, slot: number, pos: number): void {
   const { rng } = ctx;
-  const sku = ctx.catalog[st.assortment.skus[pos] as number] as Sku;
+  const index = st.assortment.skus[pos] as number;
   const single = (st.assortment.thresholds[pos] as number) <= SINGLE_UNIT_THRESHOLD;
   const wanted = single ? 1 : (UNITS[UNITS_SAMPLER.sample(rng)] as number);
   const qty = Math.max(1, Math.min(wanted, st.available(pos)));
-  const price = sku.mrp_paise;
+  // The price in force when the bill is rung up (ERP price changes; never above MRP).
+  const price = ctx.chain.price[index] as number;
   const discount = rng.chance(DISCOUNT_SHARE)
     ? Math.floor((qty * price * rng.pick(DISCOUNT_PCTS)) / 100)
     : 0;
@@ -178,7 +217,7 @@ function bill(
   billNo: number,
   register: number,
   cashier: number,
-  kind: 'sale' | 'return',
+  kind: PosTransactionEvent['kind'],
   originalBillId: string | null,
   tender: Tender,
   lines: PosLine[],

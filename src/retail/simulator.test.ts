@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { computeInventory, type AcceptedEvent } from './oracle.js';
 import { parseEventTs } from './ist-time.js';
-import { Simulator, type SimEvent } from './simulator.js';
+import { EVENT_MIX, istMidnight, Simulator, type SimEvent } from './simulator.js';
 
 const BASE = Date.UTC(2026, 10, 24, 4, 30, 0);
 
@@ -11,9 +11,9 @@ function tickingClock(start = BASE): () => number {
   return () => now++;
 }
 
-/** Event content without the clock-derived fields (event_ts, and a shipment's eta). */
+/** Event content without the clock-derived fields (event_ts, a shipment's eta, a price's start). */
 function content(e: SimEvent): unknown {
-  const { event_ts: _ts, eta: _eta, ...rest } = e.value;
+  const { event_ts: _ts, eta: _eta, effective_from: _from, ...rest } = e.value;
   return { ...e, value: rest };
 }
 
@@ -27,7 +27,8 @@ describe('Simulator stream', () => {
     const events = take(sim, 400);
     expect(events.slice(0, 20).every((e) => e.topic === 'erp.stores')).toBe(true);
     expect(events.slice(20, 170).every((e) => e.topic === 'erp.products')).toBe(true);
-    expect(events.slice(170).some((e) => e.topic.startsWith('erp.'))).toBe(false);
+    // Later erp.products events are updates (an MRP revision), never the master burst again.
+    expect(events.slice(170).some((e) => e.topic === 'erp.stores')).toBe(false);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
     expect(events[0]!.value).toMatchObject({ event_id: 'sim-1-0', store_id: 'S0001' });
     expect(events[20]!.value).toMatchObject({ event_id: 'sim-1-20', sku: 'SKU00001' });
@@ -127,12 +128,20 @@ describe('Simulator realism', () => {
     shipments = byTopic('logistics.shipments');
   });
 
-  it('mixes topics about 80 / 7 / 5 / 8 %', () => {
+  it('mixes topics as EVENT_MIX says', () => {
     const share = (list: SimEvent[]) => list.length / ops.length;
-    expect(share(pos)).toBeCloseTo(0.8, 2);
-    expect(share(counts)).toBeCloseTo(0.07, 2);
-    expect(share(reservations)).toBeCloseTo(0.05, 2);
-    expect(share(shipments)).toBeCloseTo(0.08, 2);
+    expect(share(pos)).toBeCloseTo(EVENT_MIX['pos.transactions'], 2);
+    // A store with nothing to transfer does a cycle count instead.
+    expect(share(counts)).toBeGreaterThan(EVENT_MIX['inventory.counts'] - 0.005);
+    expect(share(counts)).toBeLessThan(
+      EVENT_MIX['inventory.counts'] + EVENT_MIX['inventory.transfers'] + 0.005,
+    );
+    expect(share(reservations)).toBeCloseTo(EVENT_MIX['orders.reservations'], 2);
+    expect(share(shipments)).toBeCloseTo(EVENT_MIX['logistics.shipments'], 2);
+    const other = (topic: string) => ops.filter((e) => e.topic === topic).length / ops.length;
+    expect(other('crm.customers')).toBeCloseTo(EVENT_MIX['crm.customers'], 2);
+    expect(other('erp.prices') + other('erp.products')).toBeCloseTo(EVENT_MIX['erp.prices'], 2);
+    expect(other('inventory.transfers')).toBeGreaterThan(EVENT_MIX['inventory.transfers'] / 2);
     expect(master).toHaveLength(3800);
   });
 
@@ -149,7 +158,7 @@ describe('Simulator realism', () => {
     expect(avg('supermarket') / avg('express')).toBeLessThan(4.4);
   });
 
-  it('bills have 1–8 lines, UPI leads, ~4% are returns of an earlier bill of the same store', () => {
+  it('bills have 1–8 lines, UPI leads, ~4% are returns and ~1% voids of an earlier bill of the same store', () => {
     type Bill = {
       bill_id: string;
       store_id: string;
@@ -161,6 +170,7 @@ describe('Simulator realism', () => {
     const billsSeen = new Map<string, { store: string; lines: Map<string, number> }>();
     const problems: string[] = [];
     let returns = 0;
+    let voids = 0;
     const tenders = new Map<string, number>();
     // Plain checks collected into a list: per-line expect() calls would dominate the run time.
     for (const e of pos) {
@@ -177,7 +187,8 @@ describe('Simulator realism', () => {
         });
         continue;
       }
-      returns++;
+      if (v.kind === 'void') voids++;
+      else returns++;
       const original = billsSeen.get(v.original_bill_id ?? '');
       if (original === undefined || original.store !== v.store_id) {
         problems.push(`${v.bill_id}: returns unknown bill ${v.original_bill_id}`);
@@ -187,11 +198,16 @@ describe('Simulator realism', () => {
         if (!(l.qty <= (original.lines.get(l.sku) ?? 0)))
           problems.push(`${v.bill_id}: returns more ${l.sku}`);
       }
+      // A void cancels the whole bill: every line, every unit.
+      if (v.kind === 'void' && v.lines.length !== original.lines.size)
+        problems.push(`${v.bill_id}: voids part of ${v.original_bill_id}`);
       billsSeen.delete(v.original_bill_id!); // a bill is returned against at most once
     }
     expect(problems.slice(0, 5)).toEqual([]);
     expect(returns / pos.length).toBeGreaterThan(0.034);
     expect(returns / pos.length).toBeLessThan(0.046);
+    expect(voids / pos.length).toBeGreaterThan(0.007);
+    expect(voids / pos.length).toBeLessThan(0.013);
     const top = [...tenders].sort((a, b) => b[1] - a[1])[0]![0];
     expect(top).toBe('upi');
   });
@@ -293,5 +309,102 @@ describe('Simulator realism', () => {
     expect(status.OVERSOLD / counted).toBeLessThan(0.001);
     expect(status.UNKNOWN).toBeGreaterThan(0);
     expect(status.OK).toBeGreaterThan(status.LOW);
+  });
+});
+
+describe('Simulator replay clock', () => {
+  const DIWALI = istMidnight('2026-11-08');
+  const NORMAL = istMidnight('2026-03-10'); // a Tuesday, no festival near
+  const DAY = 86_400_000;
+
+  /** Every event of one replayed day (and the first event after it). */
+  function replayDay(start: number, stores = 40, skus = 400): SimEvent[] {
+    const sim = new Simulator({ seed: 7, stores, skus, start });
+    const out: SimEvent[] = [];
+    while ((sim.nextEventMs as number) < start + DAY) out.push(sim.next());
+    return out;
+  }
+  const at = (e: SimEvent) => parseEventTs(e.value.event_ts as string)!;
+  const istHourOf = (ms: number) => new Date(ms + 19_800_000).getUTCHours();
+
+  it('is a pure function of the position, event_ts included, and skipTo agrees', () => {
+    const a = new Simulator({ seed: 7, stores: 30, skus: 300, start: DIWALI });
+    const b = new Simulator({ seed: 7, stores: 30, skus: 300, start: DIWALI });
+    const first = take(a, 20_000);
+    expect(take(b, 20_000)).toEqual(first);
+    const c = new Simulator({ seed: 7, stores: 30, skus: 300, start: DIWALI });
+    c.skipTo(15_000);
+    expect(c.next()).toEqual(first[15_000]);
+    // Master data carries the start; operational events never go back in time.
+    expect(first[0]!.value.event_ts).toBe('2026-11-08T00:00:00.000+05:30');
+    const times = first.slice(330).map(at);
+    expect(times.every((t, i) => i === 0 || t >= times[i - 1]!)).toBe(true);
+  });
+
+  it('sells only in opening hours, most in the evening, and runs stock operations at night', () => {
+    const events = replayDay(NORMAL);
+    const pos = events.filter((e) => e.topic === 'pos.transactions');
+    const byHour = new Array<number>(24).fill(0);
+    for (const e of pos) byHour[istHourOf(at(e))]!++;
+    // The earliest store opens at 07:00 and the latest closes at 23:00.
+    expect(byHour.slice(0, 7).concat(byHour[23]!)).toEqual(new Array(8).fill(0));
+    const evening = byHour.slice(18, 21).reduce((a, b) => a + b, 0) / 3;
+    const morning = byHour.slice(9, 12).reduce((a, b) => a + b, 0) / 3;
+    expect(evening / morning).toBeGreaterThan(1.6);
+    // Counts, shipments and the rest go on at night.
+    const night = events.filter((e) => istHourOf(at(e)) < 6 && e.seq >= 440);
+    expect(night.length).toBeGreaterThan(0);
+    expect(night.some((e) => e.topic === 'pos.transactions')).toBe(false);
+    // A normal day: about the chain's bills per day (40 stores × AVERAGE_BILLS_PER_DAY scaled
+    // by format, × the Tuesday factor).
+    expect(pos.length).toBeGreaterThan(40 * 600 * 0.86 * 0.6);
+    expect(pos.length).toBeLessThan(40 * 600 * 0.86 * 1.6);
+  });
+
+  it('lifts Diwali several times over, festive goods most of all', () => {
+    const normal = replayDay(NORMAL);
+    const diwali = replayDay(DIWALI);
+    const bills = (list: SimEvent[]) => list.filter((e) => e.topic === 'pos.transactions');
+    const lift = bills(diwali).length / bills(normal).length;
+    // Diwali's peak of 4× on a Sunday (1.3) against a Tuesday (0.86).
+    expect(lift).toBeGreaterThan(4);
+    expect(lift).toBeLessThan(8);
+    const festiveShare = (list: SimEvent[], catalog: Map<string, string>) => {
+      let festive = 0;
+      let all = 0;
+      for (const e of bills(list)) {
+        for (const l of e.value.lines as { sku: string; qty: number }[]) {
+          all += l.qty;
+          if (catalog.get(l.sku) === 'festive') festive += l.qty;
+        }
+      }
+      return festive / all;
+    };
+    const sim = new Simulator({ seed: 7, stores: 40, skus: 400 });
+    const catalog = new Map(sim.catalog.map((s) => [s.sku, s.category as string]));
+    expect(festiveShare(diwali, catalog)).toBeGreaterThan(3 * festiveShare(normal, catalog));
+  });
+
+  it('never sells above MRP, and revises an MRP at most once', () => {
+    const sim = new Simulator({ seed: 11, stores: 20, skus: 100, start: NORMAL });
+    const original = new Map(sim.catalog.map((s) => [s.sku, s.mrp_paise]));
+    const mrp = new Map(original);
+    const revisions = new Map<string, number>();
+    for (let i = 0; i < 150_000; i++) {
+      const e = sim.next();
+      if (e.topic === 'erp.products' && !sim.isMaster(e)) {
+        const sku = e.value.sku as string;
+        revisions.set(sku, (revisions.get(sku) ?? 0) + 1);
+        mrp.set(sku, e.value.mrp_paise as number);
+      } else if (e.topic === 'erp.prices') {
+        expect(e.value.price_paise as number).toBeLessThanOrEqual(e.value.mrp_paise as number);
+      } else if (e.topic === 'pos.transactions') {
+        for (const l of e.value.lines as { sku: string; unit_price_paise: number }[])
+          if (l.unit_price_paise > mrp.get(l.sku)!) throw new Error(`${l.sku} sold above MRP`);
+      }
+    }
+    expect(revisions.size).toBeGreaterThan(0);
+    expect(Math.max(...revisions.values())).toBe(1);
+    for (const [sku, m] of mrp) expect(m).toBeLessThanOrEqual(Math.ceil(original.get(sku)! * 1.09));
   });
 });

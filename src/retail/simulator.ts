@@ -3,19 +3,31 @@
 // that crashed resumes with skipTo(lastSeq + 1) and gets exactly the events it had not seen.
 //
 // The stream starts with master data (every store, then every product) and continues with
-// operational events: ~80% POS, 7% inventory counts, 5% reservations, 8% shipments, each for a
-// store picked by its sales volume (hypermarket 8×, supermarket 2×, express 0.5×).
+// operational events in the EVENT_MIX shares, each for a store picked by its sales volume
+// (hypermarket 8×, supermarket 2×, express 0.5×).
+//
+// Two clocks. By default (live) event_ts is the wall clock and the stream is flat in time: the
+// platform paces it at --rate. With `start` (replay) the simulator keeps its own clock: it begins
+// at `start` and each event moves it on by 1 / (the chain's event rate at that moment), where the
+// rate follows the demand model — each store's opening hours and day shape, the weekday, and the
+// calendar's festivals, which also lift categories (sweets before Diwali). Replay time is a pure
+// function of the position, so a replayed day is identical, event_ts included, on every run.
 
 import { buildAssortment, skuPopularity } from './assortment.js';
 import { generateCatalog, type Sku } from './catalog.js';
+import { ChainState } from './chain-state.js';
+import { billsPerDay, LiftCache, storeDayShape, WEEKDAY_SHAPE } from './demand.js';
 import { dcId, simEventId } from './ids.js';
-import { formatIst } from './ist-time.js';
+import { formatIst, IST_OFFSET_MS } from './ist-time.js';
 import { Prng, WeightedSampler } from './prng.js';
 import type { SimContext } from './sim-context.js';
 import { inventoryCount } from './sim-counts.js';
 import { posTransaction } from './sim-pos.js';
+import { customerActivity } from './sim-crm.js';
+import { priceChange } from './sim-prices.js';
 import { reservation } from './sim-reservations.js';
 import { shipment } from './sim-shipments.js';
+import { NO_TRANSFER, transfer } from './sim-transfers.js';
 import { StoreState } from './store-state.js';
 import { FORMAT_VOLUME, generateStores, type Region, type Store } from './stores.js';
 
@@ -35,24 +47,44 @@ export interface SimulatorOptions {
   stores?: number;
   /** Number of SKUs in the catalogue. Default 3000. */
   skus?: number;
-  /** Current time in epoch ms, for event_ts. Default `Date.now`. */
+  /** Current time in epoch ms, for event_ts in live mode. Default `Date.now`. */
   clock?: () => number;
+  /**
+   * Replay mode: the simulator's own clock starts here (epoch ms) and follows the demand model
+   * (hours, weekdays, festivals); `clock` is then not read.
+   */
+  start?: number;
 }
 
 /** Event mix by topic (RETAIL.md-inspired, assumed). */
 export const EVENT_MIX = {
-  'pos.transactions': 0.8,
+  'pos.transactions': 0.78,
   'inventory.counts': 0.07,
   'orders.reservations': 0.05,
-  'logistics.shipments': 0.08,
+  'logistics.shipments': 0.06,
+  'inventory.transfers': 0.01,
+  'erp.prices': 0.005,
+  'crm.customers': 0.025,
 } as const;
 
-const OPERATIONAL = [
-  ['pos.transactions', posTransaction],
-  ['inventory.counts', inventoryCount],
-  ['orders.reservations', reservation],
-  ['logistics.shipments', shipment],
-] as const;
+type OperationalTopic = keyof typeof EVENT_MIX;
+const OPERATIONAL = Object.keys(EVENT_MIX) as OperationalTopic[];
+const POS = OPERATIONAL.indexOf('pos.transactions');
+
+const HOUR_MS = 3_600_000;
+
+/** The replay clock's demand for one IST hour: event rate, POS share and who sells. */
+interface HourDemand {
+  /** Index of the hour since the epoch (IST). */
+  hour: number;
+  /** Operational events per second of simulated time. */
+  eventsPerSecond: number;
+  typePicker: WeightedSampler;
+  /** Stores by their POS demand this hour; null when every store is closed. */
+  posStores: WeightedSampler | null;
+  /** `YYYY-MM-DD` (IST) of the hour. */
+  date: string;
+}
 
 /** Distribution centres per region: 12 in all. */
 const DCS: Readonly<Record<Region, readonly string[]>> = {
@@ -87,6 +119,17 @@ export class Simulator {
   private lastMs = -Infinity;
   private lastTs = '';
   private lookup?: { stores: Map<string, StoreState>; skus: Map<string, number> };
+  private readonly chain: ChainState;
+  private readonly start: number | undefined;
+  /** Replay clock: the time of the next event, epoch ms (fractional). */
+  private simMs = 0;
+  private hourDemand: HourDemand | null = null;
+  private readonly lifts = new LiftCache();
+  private readonly dayShapes: Float64Array[];
+  /** Each store's POS events per normal day: its bills, plus the returns and voids it rings. */
+  private readonly posPerDay: Float64Array;
+  /** Non-POS events per second (counts, shipments, … run day and night at a flat rate). */
+  private readonly otherPerSecond: number;
 
   constructor(opts: SimulatorOptions) {
     const { seed } = opts;
@@ -99,18 +142,30 @@ export class Simulator {
     if (this.stores.length === 0 || this.catalog.length === 0) {
       throw new RangeError('the simulator needs at least one store and one SKU');
     }
+    if (opts.start !== undefined && !Number.isFinite(opts.start))
+      throw new RangeError(`bad replay start: ${opts.start}`);
+    this.start = opts.start;
     this.masterCount = this.stores.length + this.catalog.length;
     const popularity = skuPopularity(this.catalog, seed);
     this.states = this.stores.map(
-      (store) =>
+      (store, i) =>
         new StoreState(
+          i,
           store,
           buildAssortment(store, this.catalog, popularity, seed),
           DCS[store.region],
         ),
     );
+    linkPeers(this.states);
+    this.chain = new ChainState(this.catalog);
     this.storePicker = new WeightedSampler(this.stores.map((s) => FORMAT_VOLUME[s.format]));
-    this.typePicker = new WeightedSampler(OPERATIONAL.map(([topic]) => EVENT_MIX[topic]));
+    this.typePicker = new WeightedSampler(OPERATIONAL.map((topic) => EVENT_MIX[topic]));
+    this.dayShapes = this.stores.map(storeDayShape);
+    this.posPerDay = Float64Array.from(this.stores, (s) => billsPerDay(s.format));
+    const chainPosPerDay = this.posPerDay.reduce((a, b) => a + b, 0);
+    this.otherPerSecond =
+      ((chainPosPerDay / 86_400) * (1 - EVENT_MIX['pos.transactions'])) /
+      EVENT_MIX['pos.transactions'];
     this.reset();
   }
 
@@ -119,10 +174,24 @@ export class Simulator {
     return this.seq;
   }
 
+  /** Whether the simulator keeps its own (replay) clock. */
+  get replaying(): boolean {
+    return this.start !== undefined;
+  }
+
+  /**
+   * Replay mode: the event time (epoch ms) of the event next() returns; live mode: undefined.
+   * A source paces a replay with it (send an event once its time has come).
+   */
+  get nextEventMs(): number | undefined {
+    if (this.start === undefined) return undefined;
+    return this.seq < this.masterCount ? this.start : Math.floor(this.simMs);
+  }
+
   /** The next event of the stream. */
   next(): SimEvent {
     const seq = this.seq++;
-    const ms = this.stamp();
+    const ms = this.start === undefined ? this.stamp() : this.replayStamp(seq);
     const ctx = this.ctx;
     ctx.emit = true;
     ctx.seq = seq;
@@ -150,9 +219,9 @@ export class Simulator {
     }
   }
 
-  /** Whether an event is master data (`erp.*`), emitted before all operational events. */
+  /** Whether an event is master data, emitted as a burst before all operational events. */
   isMaster(e: SimEvent): boolean {
-    return e.topic.startsWith('erp.');
+    return e.seq < this.masterCount;
   }
 
   /**
@@ -175,10 +244,16 @@ export class Simulator {
   private reset(): void {
     this.seq = 0;
     this.shipmentNo = 0;
+    this.simMs = this.start ?? 0;
+    this.hourDemand = null;
     for (const st of this.states) st.reset(this.seed);
+    this.chain.reset();
     this.ctx = {
       rng: new Prng(this.seed, 'operations'),
       catalog: this.catalog,
+      chain: this.chain,
+      categoryLift: null,
+      liftKey: '',
       emit: false,
       seq: 0,
       eventId: '',
@@ -199,6 +274,52 @@ export class Simulator {
     return this.lastMs;
   }
 
+  /** Replay: master data carries the start time; operational events the replay clock's. */
+  private replayStamp(seq: number): number {
+    const ms = seq < this.masterCount ? (this.start as number) : Math.floor(this.simMs);
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastTs = formatIst(ms);
+    }
+    return ms;
+  }
+
+  /** The demand of the replay clock's current hour, rebuilt when the hour changes. */
+  private demandNow(): HourDemand {
+    const hour = Math.floor((this.simMs + IST_OFFSET_MS) / HOUR_MS);
+    if (this.hourDemand?.hour === hour) return this.hourDemand;
+    const istMs = hour * HOUR_MS;
+    const date = new Date(istMs).toISOString().slice(0, 10);
+    const hourOfDay = hour % 24;
+    const weekday = WEEKDAY_SHAPE[new Date(istMs).getUTCDay()] as number;
+    const weights = new Float64Array(this.stores.length);
+    let posPerHour = 0;
+    this.stores.forEach((store, i) => {
+      const lift = this.lifts.get(date, store.region).volume;
+      const w =
+        (this.posPerDay[i] as number) *
+        ((this.dayShapes[i] as Float64Array)[hourOfDay] as number) *
+        weekday *
+        lift;
+      weights[i] = w;
+      posPerHour += w;
+    });
+    const posPerSecond = posPerHour / 3600;
+    const mix = OPERATIONAL.map((topic, i) =>
+      i === POS
+        ? posPerSecond
+        : (this.otherPerSecond * EVENT_MIX[topic]) / (1 - EVENT_MIX['pos.transactions']),
+    );
+    this.hourDemand = {
+      hour,
+      eventsPerSecond: posPerSecond + this.otherPerSecond,
+      typePicker: new WeightedSampler(mix),
+      posStores: posPerHour > 0 ? new WeightedSampler(weights) : null,
+      date,
+    };
+    return this.hourDemand;
+  }
+
   private master(seq: number): SimEvent {
     const envelope = { event_id: this.ctx.eventId, event_ts: this.ctx.eventTs };
     if (seq < this.stores.length) {
@@ -210,11 +331,61 @@ export class Simulator {
   }
 
   private operational(): readonly [string, string, object | null] {
-    const rng = this.ctx.rng;
-    const [topic, generate] = OPERATIONAL[
-      this.typePicker.sample(rng)
-    ] as (typeof OPERATIONAL)[number];
-    const st = this.states[this.storePicker.sample(rng)] as StoreState;
-    return [topic, st.store.store_id, generate(this.ctx, st)];
+    const ctx = this.ctx;
+    const rng = ctx.rng;
+    let st: StoreState;
+    let topic: OperationalTopic;
+    if (this.start === undefined) {
+      topic = OPERATIONAL[this.typePicker.sample(rng)] as OperationalTopic;
+      st = this.states[this.storePicker.sample(rng)] as StoreState;
+    } else {
+      const demand = this.demandNow();
+      topic = OPERATIONAL[demand.typePicker.sample(rng)] as OperationalTopic;
+      const pos = topic === 'pos.transactions' && demand.posStores !== null;
+      st = this.states[(pos ? demand.posStores! : this.storePicker).sample(rng)] as StoreState;
+      const lift = this.lifts.get(demand.date, st.store.region);
+      ctx.categoryLift = lift.category;
+      ctx.liftKey = `${demand.date}|${st.store.region}`;
+      // The clock moves on by one mean gap at this hour's rate (no jitter: a replay's event
+      // times stay a pure function of the position).
+      this.simMs += 1000 / demand.eventsPerSecond;
+    }
+    const storeId = st.store.store_id;
+    switch (topic) {
+      case 'pos.transactions':
+        return [topic, storeId, posTransaction(ctx, st)];
+      case 'inventory.counts':
+        return [topic, storeId, inventoryCount(ctx, st)];
+      case 'orders.reservations':
+        return [topic, storeId, reservation(ctx, st)];
+      case 'logistics.shipments':
+        return [topic, storeId, shipment(ctx, st)];
+      case 'inventory.transfers': {
+        const t = transfer(ctx, st);
+        // Nothing to send or receive: the store does a cycle count instead.
+        if (t === NO_TRANSFER) return ['inventory.counts', storeId, inventoryCount(ctx, st)];
+        return [topic, storeId, t];
+      }
+      case 'erp.prices':
+        return priceChange(ctx, st);
+      case 'crm.customers':
+        return [topic, storeId, customerActivity(ctx, st)];
+    }
   }
+}
+
+/** Each store's transfer partners: the other stores of its city, else of its region. */
+function linkPeers(states: StoreState[]): void {
+  for (const st of states) {
+    const city = states.filter((o) => o !== st && o.store.city === st.store.city);
+    st.peers =
+      city.length > 0 ? city : states.filter((o) => o !== st && o.store.region === st.store.region);
+  }
+}
+
+/** Epoch ms of 00:00 IST on a `YYYY-MM-DD` date. */
+export function istMidnight(date: string): number {
+  const ms = Date.parse(`${date}T00:00:00+05:30`);
+  if (Number.isNaN(ms)) throw new RangeError(`not a date (YYYY-MM-DD): ${date}`);
+  return ms;
 }

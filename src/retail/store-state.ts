@@ -6,7 +6,8 @@
 // allocates almost nothing.
 
 import type { Assortment } from './assortment.js';
-import { Prng } from './prng.js';
+import { CATEGORIES, type Sku } from './catalog.js';
+import { Prng, WeightedSampler } from './prng.js';
 import { RecentBills } from './recent-bills.js';
 import type { Store, StoreFormat } from './stores.js';
 
@@ -60,6 +61,10 @@ const CASHIERS_PER_REGISTER = 3;
 export class StoreState {
   readonly registers: number;
   readonly cashiers: number;
+  /** Stores this one sends transfers to (same city, else same region); set by the simulator. */
+  peers: StoreState[] = [];
+  private slots?: Map<number, number>;
+  private lifted: { key: string; sampler: WeightedSampler } | null = null;
 
   /** True units on the shelf per slot (what a perfect count would find). */
   stock!: Int32Array;
@@ -79,6 +84,8 @@ export class StoreState {
   private reservationNo = 0;
 
   constructor(
+    /** Position of the store in the chain. */
+    readonly index: number,
     readonly store: Store,
     readonly assortment: Assortment,
     readonly dcIds: readonly string[],
@@ -111,6 +118,7 @@ export class StoreState {
     this.billNo = 0;
     this.countNo = 0;
     this.reservationNo = 0;
+    this.lifted = null;
   }
 
   /** Units a sale or a reservation may take from a slot. */
@@ -131,6 +139,34 @@ export class StoreState {
       this.replenishment[pos] = Replenishment.Queued;
       this.replenishQueue.push(pos);
     }
+  }
+
+  /** The slot of a catalogue index, or -1 when the store does not carry it. */
+  slotOf(catalogIndex: number): number {
+    if (!this.slots) {
+      this.slots = new Map();
+      this.assortment.skus.forEach((index, pos) => this.slots!.set(index, pos));
+    }
+    return this.slots.get(catalogIndex) ?? -1;
+  }
+
+  /**
+   * Draws what shoppers reach for: the assortment's popularity, times the day's category lift
+   * (festive goods before Diwali). `key` names the lift, so the sampler is rebuilt once a day.
+   */
+  demandSampler(catalog: readonly Sku[], lift: Float64Array | null, key: string): WeightedSampler {
+    if (lift === null) return this.assortment.demand;
+    if (this.lifted?.key !== key) {
+      const skus = this.assortment.skus;
+      const weights = new Float64Array(skus.length);
+      for (let p = 0; p < skus.length; p++) {
+        const category = (catalog[skus[p] as number] as Sku).category;
+        weights[p] =
+          this.assortment.demand.weight(p) * (lift[CATEGORIES.indexOf(category)] as number);
+      }
+      this.lifted = { key, sampler: new WeightedSampler(weights) };
+    }
+    return this.lifted.sampler;
   }
 
   nextBillNo(): number {

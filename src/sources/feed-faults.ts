@@ -1,4 +1,4 @@
-import { Prng, formatIst, parseEventTs, type SimEvent } from '../retail/index.js';
+import { Prng, formatIst, parseEventTs, shuffle, type SimEvent } from '../retail/index.js';
 
 /**
  * What goes wrong in real retail feeds (RETAIL.md), switched on by flags so the platform can be
@@ -18,7 +18,16 @@ export interface FeedFaults {
   clockSkewMinutes: number;
   /** Deliver each batch in a shuffled order. */
   shuffle: boolean;
+  /**
+   * Stores (chosen by the seed) whose connection dies: after `silentAfter` operational events
+   * nothing more arrives from them. The dashboard must say so rather than show old numbers.
+   */
+  silentStores?: number;
+  /** Operational events into the stream at which the silent stores stop. Default 5,000. */
+  silentAfter?: number;
 }
+
+export const DEFAULT_SILENT_AFTER = 5_000;
 
 export const NO_FAULTS: FeedFaults = {
   lateRate: 0,
@@ -34,8 +43,19 @@ export function hasFaults(f: FeedFaults): boolean {
     f.duplicateRate > 0 ||
     f.malformedRate > 0 ||
     f.clockSkewMinutes > 0 ||
-    f.shuffle
+    f.shuffle ||
+    (f.silentStores ?? 0) > 0
   );
+}
+
+/** The ids of the stores that go silent: `count` of `storeIds`, drawn by the seed. */
+export function silentStoreIds(
+  storeIds: readonly string[],
+  count: number,
+  seed: number,
+): Set<string> {
+  const rng = new Prng(seed, 'silent-stores');
+  return new Set(shuffle(rng, [...storeIds]).slice(0, Math.min(count, storeIds.length)));
 }
 
 /** The copies of one event to deliver (none, one or two), with its faults applied. */

@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedLog, type Log } from '../log/index.js';
 import { Metrics } from '../observe/index.js';
 import { EmbeddedRegistry, type SchemaRegistry } from '../registry/index.js';
-import { SimulatorSource } from './simulator-source.js';
+import { istMidnight, parseEventTs } from '../retail/index.js';
+import { NO_FAULTS } from './feed-faults.js';
+import { SimulatorSource, type SimulatorSourceOptions } from './simulator-source.js';
 
 let dir: string;
 let log: EmbeddedLog;
@@ -25,10 +27,11 @@ const checkpointPath = () => join(dir, 'sources', 'simulator.json');
 
 /** Runs a source on this test's stream until it has sent `maxEvents`, then stops it. */
 async function runSource(
-  maxEvents: number,
-  over: { log?: Log; registry?: SchemaRegistry } = {},
+  maxEvents: number | undefined,
+  over: { log?: Log; registry?: SchemaRegistry } & Partial<SimulatorSourceOptions> = {},
 ): Promise<SimulatorSource> {
   const source = new SimulatorSource({
+    ...over,
     log: over.log ?? log,
     registry: over.registry ?? registry,
     metrics: new Metrics(),
@@ -38,7 +41,7 @@ async function runSource(
     skus: 100,
     rate: 1_000_000,
     partitions: 2,
-    maxEvents,
+    ...(maxEvents === undefined ? {} : { maxEvents }),
     tickMs: 1,
   });
   await source.start();
@@ -49,6 +52,27 @@ async function runSource(
 
 async function runUntil(maxEvents: number): Promise<void> {
   expect((await runSource(maxEvents)).status().lastError).toBeNull();
+}
+
+/** Every record's event time and store in the log (operational topics and master data). */
+async function eventsInLog(): Promise<{ seq: number; ms: number; store: unknown }[]> {
+  const out: { seq: number; ms: number; store: unknown }[] = [];
+  for (const t of await log.topics()) {
+    for (let p = 0; p < t.partitions; p++) {
+      let offset = 0;
+      for (;;) {
+        const batch = await log.read(t.name, p, offset, { maxRecords: 5000 });
+        if (batch.length === 0) break;
+        for (const r of batch) {
+          const v = JSON.parse(r.value.toString()) as Record<string, unknown>;
+          const ms = parseEventTs(String(v.event_ts)) ?? NaN;
+          out.push({ seq: Number(r.headers['freshet.seq']), ms, store: v.store_id });
+        }
+        offset = batch[batch.length - 1]!.offset + 1;
+      }
+    }
+  }
+  return out.sort((a, b) => a.seq - b.seq);
 }
 
 /** Every sequence number in the log, however many times it appears. */
@@ -165,5 +189,73 @@ describe('SimulatorSource', () => {
     expect(source.status().eventsRejected).toBe(0);
     expect(await seqsInLog()).toEqual(Array.from({ length: 5000 }, (_, i) => i));
     expect(await log.endOffset('freshet.quarantine', 0)).toBe(0);
+  });
+});
+
+describe('SimulatorSource replay and silent stores', () => {
+  const TEN = istMidnight('2026-03-10') + 10 * 3_600_000; // 10:00 IST on a plain Tuesday
+  const MASTER = 20 + 100;
+
+  it('replays a window of the calendar and finishes at its end', async () => {
+    const source = await runSource(undefined, {
+      replay: { start: TEN, end: TEN + 1_800_000, speed: 'max' },
+    });
+    expect(source.status().state).toBe('finished');
+    const events = await eventsInLog();
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    expect(events.slice(0, MASTER).every((e) => e.ms === TEN)).toBe(true);
+    const ops = events.slice(MASTER);
+    expect(ops.length).toBeGreaterThan(100);
+    expect(ops.every((e) => e.ms >= TEN && e.ms < TEN + 1_800_000)).toBe(true);
+    // The last event is the last one before the end: the simulated half hour is all there.
+    expect(ops[ops.length - 1]!.ms).toBeGreaterThan(TEN + 1_700_000);
+  });
+
+  it('paces a replay by its speed: an hour a second sends about one hour per second', async () => {
+    const source = new SimulatorSource({
+      log,
+      registry,
+      metrics: new Metrics(),
+      checkpointPath: checkpointPath(),
+      seed: 9,
+      stores: 20,
+      skus: 100,
+      rate: 1_000_000,
+      partitions: 2,
+      tickMs: 5,
+      replay: { start: TEN, end: TEN + 86_400_000, speed: 3600 },
+    });
+    const started = performance.now();
+    await source.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    await source.stop();
+    const wall = (performance.now() - started) / 1000;
+    const last = Math.max(...(await eventsInLog()).map((e) => e.ms));
+    expect(last).toBeGreaterThan(TEN + 0.5 * 3_600_000);
+    expect(last).toBeLessThanOrEqual(TEN + wall * 3_600_000);
+    // The replay's start is part of the stream's identity.
+    await expect(runSource(undefined, { replay: undefined })).rejects.toThrow(
+      /holds a replay from 2026-03-10T10:00:00.000\+05:30, not a live stream/,
+    );
+  });
+
+  it('cuts the silent stores off after silentAfter events, and only them', async () => {
+    const source = await runSource(6000, {
+      faults: {
+        ...NO_FAULTS,
+        silentStores: 2,
+        silentAfter: 1000,
+      },
+    });
+    const silent = source.silentStores;
+    expect(silent).toHaveLength(2);
+    const events = await eventsInLog();
+    const before = events.filter((e) => e.seq >= MASTER && e.seq < MASTER + 1000);
+    const after = events.filter((e) => e.seq >= MASTER + 1000);
+    expect(before.some((e) => silent.includes(e.store as string))).toBe(true);
+    expect(after.some((e) => silent.includes(e.store as string))).toBe(false);
+    // Every other store goes on; the stream has gaps exactly where the silent stores were.
+    expect(new Set(after.map((e) => e.store)).size).toBeGreaterThanOrEqual(20 - 2);
+    expect(events.length).toBeLessThan(6000);
   });
 });

@@ -2,8 +2,14 @@ import { readFile } from 'node:fs/promises';
 import type { Log, LogRecord } from '../log/index.js';
 import type { Metrics } from '../observe/index.js';
 import { encodeWire, subjectForTopic, type SchemaRegistry } from '../registry/index.js';
-import { Prng, Simulator, TOPICS, shuffle, type SimEvent } from '../retail/index.js';
-import { applyFaults, NO_FAULTS, type FeedFaults } from './feed-faults.js';
+import { formatIst, Prng, Simulator, TOPICS, shuffle, type SimEvent } from '../retail/index.js';
+import {
+  applyFaults,
+  DEFAULT_SILENT_AFTER,
+  NO_FAULTS,
+  silentStoreIds,
+  type FeedFaults,
+} from './feed-faults.js';
 import type { Source, SourceStatus } from './source.js';
 import { writeFileAtomic } from './checkpoint-file.js';
 
@@ -35,6 +41,11 @@ export interface SimulatorSourceOptions {
    * Events the registry refused go to the quarantine topic unframed (they have no schema id).
    */
   wireFormat?: boolean;
+  /**
+   * Replay the calendar from `start` (epoch ms) to `end` on the simulator's own clock, at `speed`
+   * simulated seconds per second ('max': as fast as `rate` allows). Default: a live stream.
+   */
+  replay?: { start: number; end: number; speed: number | 'max' };
 }
 
 /** Events generated but not yet durable, by topic; retried as they are after a failure. */
@@ -62,6 +73,8 @@ interface Checkpoint {
   nextSeq: number;
   /** End offset of every topic partition when nextSeq was saved. */
   logEnds: Record<string, number[]>;
+  /** The replay's start (epoch ms); absent for a live stream. */
+  replayStart?: number;
 }
 
 export class SimulatorMismatchError extends Error {
@@ -98,14 +111,39 @@ export class SimulatorSource implements Source {
   private operationalAtStart = 0;
   private operationalSent = 0;
   private pending: SimEvent | null = null;
+  /** Replay: the event time of `pending`. */
+  private pendingDue = 0;
   private inflight: Batch | null = null;
   private committedSeq = 0;
+  /** Replay: the simulated time at which this run started pacing. */
+  private replayBase = 0;
 
   private readonly faults: FeedFaults;
+  private readonly silent: Set<string>;
+  private readonly silentFrom: number;
 
   constructor(private readonly opts: SimulatorSourceOptions) {
     this.faults = opts.faults ?? NO_FAULTS;
-    this.sim = new Simulator({ seed: opts.seed, stores: opts.stores, skus: opts.skus });
+    this.sim = new Simulator({
+      seed: opts.seed,
+      stores: opts.stores,
+      skus: opts.skus,
+      ...(opts.replay ? { start: opts.replay.start } : {}),
+    });
+    this.silent = silentStoreIds(
+      this.sim.stores.map((s) => s.store_id),
+      this.faults.silentStores ?? 0,
+      opts.seed,
+    );
+    this.silentFrom =
+      this.sim.stores.length +
+      this.sim.catalog.length +
+      (this.faults.silentAfter ?? DEFAULT_SILENT_AFTER);
+  }
+
+  /** The stores the silent-store fault cut off (empty without it). */
+  get silentStores(): string[] {
+    return [...this.silent].sort();
   }
 
   /** Registers each topic's schema and creates the topics. */
@@ -132,6 +170,7 @@ export class SimulatorSource implements Source {
       skus: this.opts.skus,
       nextSeq: 0,
       logEnds: {},
+      ...(this.opts.replay ? { replayStart: this.opts.replay.start } : {}),
     };
     let text: string;
     try {
@@ -167,6 +206,7 @@ export class SimulatorSource implements Source {
       skus: this.opts.skus,
       nextSeq: this.committedSeq,
       logEnds,
+      ...(this.opts.replay ? { replayStart: this.opts.replay.start } : {}),
     };
     this.lastEnds = logEnds;
     await writeFileAtomic(this.opts.checkpointPath, JSON.stringify(cp));
@@ -179,6 +219,18 @@ export class SimulatorSource implements Source {
       throw new SimulatorMismatchError(
         `this data dir holds a simulated stream with --seed ${cp.seed} --stores ${cp.stores} --skus ${cp.skus}; ` +
           `run with those values to continue it, or use a new --data-dir for a different stream`,
+      );
+    }
+    const replayStart = this.opts.replay?.start;
+    if (cp.nextSeq > 0 && cp.replayStart !== replayStart) {
+      const held =
+        cp.replayStart === undefined
+          ? 'a live simulated stream'
+          : `a replay from ${formatIst(cp.replayStart)}`;
+      const asked =
+        replayStart === undefined ? 'a live stream' : `a replay from ${formatIst(replayStart)}`;
+      throw new SimulatorMismatchError(
+        `this data dir holds ${held}, not ${asked}; use a new --data-dir for a different stream`,
       );
     }
     this.nextSeq = cp.nextSeq;
@@ -214,6 +266,7 @@ export class SimulatorSource implements Source {
     this.state = 'running';
     this.startedAt = performance.now();
     this.operationalAtStart = this.operationalSent;
+    this.replayBase = this.sim.nextEventMs ?? 0;
     this.schedule();
   }
 
@@ -303,10 +356,17 @@ export class SimulatorSource implements Source {
 
   private async generate(): Promise<Batch> {
     const elapsed = (performance.now() - this.startedAt) / 1000;
-    let budget = Math.min(
-      Math.floor(elapsed * this.opts.rate) - (this.operationalSent - this.operationalAtStart),
-      50_000,
-    );
+    const replay = this.opts.replay;
+    // A paced replay sends what its clock has reached; a live stream (or a replay at 'max')
+    // what the rate allows.
+    const paced = replay !== undefined && replay.speed !== 'max';
+    const simNow = paced ? this.replayBase + elapsed * 1000 * (replay.speed as number) : Infinity;
+    let budget = paced
+      ? 50_000
+      : Math.min(
+          Math.floor(elapsed * this.opts.rate) - (this.operationalSent - this.operationalAtStart),
+          50_000,
+        );
     const records = new Map<string, LogRecord[]>();
     const add = (topic: string, record: LogRecord) => {
       const list = records.get(topic) ?? [];
@@ -319,16 +379,29 @@ export class SimulatorSource implements Source {
         this.state = 'finished';
         break;
       }
+      const due = this.pending ? this.pendingDue : (this.sim.nextEventMs ?? 0);
+      if (replay && due >= replay.end) {
+        this.state = 'finished'; // the replayed days are over
+        break;
+      }
+      if (due > simNow) break; // not yet: the replay's clock has not reached it
       const event = this.pending ?? this.sim.next();
       this.pending = null;
       const master = this.sim.isMaster(event);
       if (!master && budget <= 0) {
         this.pending = event; // the stream is generated once: keep it for the next tick
+        this.pendingDue = due;
         break;
       }
       if (this.skip.has(event.seq)) {
         // Appended before a crash, after the last checkpoint.
         this.skip.delete(event.seq);
+      } else if (
+        event.seq >= this.silentFrom &&
+        this.silent.has(event.value.store_id as string) &&
+        !master
+      ) {
+        // The silent-store fault: this store's connection is dead; nothing of it arrives.
       } else {
         const copies = master ? [event] : applyFaults(event, this.faults, this.opts.seed);
         let verdicts: Verdict[];
@@ -339,6 +412,7 @@ export class SimulatorSource implements Source {
           // Validation could not run (an external registry that is down): the event is kept
           // for the next tick, and what this batch already holds goes out now.
           this.pending = event;
+          this.pendingDue = due;
           if (produced === 0) throw err;
           this.lastError = err instanceof Error ? err.message : String(err);
           break;

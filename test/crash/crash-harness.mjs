@@ -33,14 +33,10 @@ import { parseArgs, promisify } from 'node:util';
 const FRESHET_BIN = fileURLToPath(new URL('../../bin/freshet.js', import.meta.url));
 const CODEC = new URL('../../dist/log/record-codec.js', import.meta.url);
 const run = promisify(execFile);
-const TOPICS = [
-  'erp_stores',
-  'erp_products',
-  'pos_transactions',
-  'inventory_counts',
-  'orders_reservations',
-  'logistics_shipments',
-];
+// The bronze tables of the simulator's topics, from the built event contract.
+const TOPICS = (await import('../../dist/retail/index.js')).TOPICS.map((t) =>
+  t.topic.replace('.', '_'),
+);
 const BRONZE_IDS = TOPICS.map((t) => `select event_id from bronze.${t}`).join(' union all ');
 const BRONZE_ROWS = TOPICS.map(
   (t) => `select event_id, _topic, _partition, _offset from bronze.${t}`,

@@ -12,6 +12,9 @@ export const RETAIL_BRONZE_TABLES = [
   'inventory_counts',
   'orders_reservations',
   'logistics_shipments',
+  'inventory_transfers',
+  'erp_prices',
+  'crm_customers',
 ];
 
 /** Every event id in the retail bronze tables, as a SQL query (one row per bronze row). */

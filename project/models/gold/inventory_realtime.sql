@@ -19,7 +19,7 @@
 ) }}
 
 {#- (CTE name, silver model): a list of pairs, which Jinja and nunjucks iterate alike. -#}
-{% set sources = [['pos', 'pos_lines'], ['counts', 'count_lines'], ['resv', 'reservations'], ['ships', 'shipment_lines']] %}
+{% set sources = [['pos', 'pos_lines'], ['counts', 'count_lines'], ['resv', 'reservations'], ['ships', 'shipment_lines'], ['xfers', 'transfer_lines']] %}
 
 with
 {% if is_incremental() %}
@@ -51,6 +51,8 @@ movements as (
   select store_id, sku, qty_received, event_at from ships where status = 'received' and qty_received is not null
   union all
   select store_id, sku, -qty, event_at from resv where action = 'fulfil'
+  union all
+  select store_id, sku, movement_qty, event_at from xfers
 ),
 
 net as (
@@ -77,6 +79,8 @@ touched as (
   select store_id, sku, counted_at, _accepted_at from counts
   union all
   select store_id, sku, event_at, _accepted_at from resv
+  union all
+  select store_id, sku, event_at, _accepted_at from xfers
 ),
 
 keys as (

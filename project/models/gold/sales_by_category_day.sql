@@ -9,7 +9,9 @@ select
   sum(s.units_returned)::bigint as units_returned,
   sum(s.sales_paise)::bigint as sales_paise,
   sum(s.returns_paise)::bigint as returns_paise,
-  (sum(s.sales_paise) - sum(s.returns_paise))::bigint as net_sales_paise
+  sum(s.units_voided)::bigint as units_voided,
+  sum(s.voids_paise)::bigint as voids_paise,
+  (sum(s.sales_paise) - sum(s.returns_paise) - sum(s.voids_paise))::bigint as net_sales_paise
 from {{ ref('sales_by_sku_day') }} s
 left join {{ ref('products') }} p using (sku)
 group by 1, 2

@@ -39,8 +39,11 @@ select
   coalesce(sum(qty) filter (where kind = 'return'), 0)::bigint as units_returned,
   coalesce(sum(net_amount_paise) filter (where kind = 'sale'), 0)::bigint as sales_paise,
   coalesce(sum(net_amount_paise) filter (where kind = 'return'), 0)::bigint as returns_paise,
+  coalesce(sum(qty) filter (where kind = 'void'), 0)::bigint as units_voided,
+  coalesce(sum(net_amount_paise) filter (where kind = 'void'), 0)::bigint as voids_paise,
   (coalesce(sum(net_amount_paise) filter (where kind = 'sale'), 0)
-    - coalesce(sum(net_amount_paise) filter (where kind = 'return'), 0))::bigint as net_sales_paise,
+    - coalesce(sum(net_amount_paise) filter (where kind = 'return'), 0)
+    - coalesce(sum(net_amount_paise) filter (where kind = 'void'), 0))::bigint as net_sales_paise,
   now() as _computed_at
 from picked
 group by store_id, date_ist, hour_ist

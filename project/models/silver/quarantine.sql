@@ -8,7 +8,10 @@
   ['pos_transactions', 'pos_lines'],
   ['inventory_counts', 'count_lines'],
   ['orders_reservations', 'reservations'],
-  ['logistics_shipments', 'shipment_lines']
+  ['logistics_shipments', 'shipment_lines'],
+  ['inventory_transfers', 'transfer_lines'],
+  ['erp_prices', 'price_changes'],
+  ['crm_customers', 'customer_events']
 ] %}
 
 {#- The silver models are read only on incremental runs (also_seen_by); dbt orders by what a
