@@ -6,6 +6,7 @@
 import type { Sku } from './catalog.js';
 import type { PosLine, PosTransactionEvent, Tender } from './events.js';
 import { billId, cashierId, registerId } from './ids.js';
+import { MAX_BILL_LINES } from './recent-bills.js';
 import { WeightedSampler } from './prng.js';
 import type { SimContext } from './sim-context.js';
 import type { StoreState } from './store-state.js';
@@ -16,11 +17,22 @@ export const RETURN_SHARE = 0.04;
 /** Share of POS events that void a bill just rung up (payment failed, shopper left; assumed). */
 export const VOID_SHARE = 0.01;
 
-/** Lines per bill, 1..8: big baskets in hypermarkets, top-ups in express stores (assumed). */
+/**
+ * Lines per bill, 1..MAX_BILL_LINES: a long tail, as real baskets have (docs/distributions.md
+ * compares them with a real grocer's): a few single-item top-ups, most bills a handful of
+ * lines, and a monthly stock-up of 20–40 lines now and then — big baskets in hypermarkets,
+ * top-ups in express stores. The decay lengths are assumed.
+ */
+function linesPerBill(singleShare: number, decay: number): WeightedSampler {
+  const weights = Array.from({ length: MAX_BILL_LINES }, (_, i) =>
+    i === 0 ? singleShare : (1 - singleShare) * Math.exp(-(i - 1) / decay),
+  );
+  return new WeightedSampler(weights);
+}
 const LINES_PER_BILL: Readonly<Record<StoreFormat, WeightedSampler>> = {
-  hypermarket: new WeightedSampler([10, 14, 15, 14, 13, 12, 11, 11]),
-  supermarket: new WeightedSampler([18, 20, 17, 14, 11, 9, 6, 5]),
-  express: new WeightedSampler([35, 28, 16, 9, 5, 3, 2, 2]),
+  hypermarket: linesPerBill(0.06, 9),
+  supermarket: linesPerBill(0.1, 5),
+  express: linesPerBill(0.35, 2),
 };
 
 /** UPI is the most common in-store payment (RETAIL.md); the shares are assumed. */
@@ -34,8 +46,9 @@ const UNITS_SAMPLER = new WeightedSampler([70, 20, 6, 3, 1]);
 /** Bulky or dear goods (threshold ≤ 4: apparel, footwear, kitchen, electronics) sell singly. */
 const SINGLE_UNIT_THRESHOLD = 4;
 
-const DISCOUNT_SHARE = 0.12;
-const DISCOUNT_PCTS = [5, 10, 15, 20] as const;
+/** Lines on a promotion or member price (assumed; a US grocer discounts half its lines). */
+const DISCOUNT_SHARE = 0.3;
+const DISCOUNT_PCTS = [5, 10, 10, 15, 20, 25, 30, 40] as const;
 const STORE_CREDIT_REFUND_SHARE = 0.3;
 const WHOLE_BILL_RETURN_SHARE = 0.25;
 

@@ -158,7 +158,7 @@ describe('Simulator realism', () => {
     expect(avg('supermarket') / avg('express')).toBeLessThan(4.4);
   });
 
-  it('bills have 1–8 lines, UPI leads, ~4% are returns and ~1% voids of an earlier bill of the same store', () => {
+  it('bills have 1–40 lines, UPI leads, ~4% are returns and ~1% voids of an earlier bill of the same store', () => {
     type Bill = {
       bill_id: string;
       store_id: string;
@@ -175,7 +175,7 @@ describe('Simulator realism', () => {
     // Plain checks collected into a list: per-line expect() calls would dominate the run time.
     for (const e of pos) {
       const v = e.value as Bill & { lines: Line[] };
-      if (v.lines.length < 1 || v.lines.length > 8)
+      if (v.lines.length < 1 || v.lines.length > 40)
         problems.push(`${v.bill_id}: ${v.lines.length} lines`);
       if (v.lines.some((l, i) => l.line_no !== i + 1)) problems.push(`${v.bill_id}: line numbers`);
       tenders.set(v.tender, (tenders.get(v.tender) ?? 0) + 1);
