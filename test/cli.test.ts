@@ -38,7 +38,7 @@ describe('freshet --help', () => {
   it('lists every command', async () => {
     const r = await freshet(['--help']);
     expect(r.code).toBe(0);
-    for (const cmd of ['up', 'sql', 'verify', 'rebuild'])
+    for (const cmd of ['up', 'simulate', 'sql', 'verify', 'rebuild'])
       expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
   });
 
@@ -94,6 +94,29 @@ describe('bad input gets one clear sentence', () => {
       await freshet(['up', '--stores', '0', '--data-dir', join(root, 'never')]),
       /--stores must be an integer from 1 to 9999, got 0/,
     );
+  });
+
+  it('a replay that cannot be: a bad speed, date or profile, too many silent stores', async () => {
+    const never = ['--data-dir', join(root, 'never')];
+    expectOneClearError(
+      await freshet(['simulate', '--speed', 'fast', ...never]),
+      /--speed must be like 60x, 1x or max, got 'fast'/,
+    );
+    expectOneClearError(
+      await freshet(['simulate', '--date', '2026-13-45', ...never]),
+      /--date must be an IST day as YYYY-MM-DD, got 2026-13-45/,
+    );
+    expectOneClearError(
+      await freshet(['simulate', '--profile', 'onam', ...never]),
+      /argument 'onam' is invalid.*diwali/,
+    );
+    expectOneClearError(
+      await freshet(['up', '--silent-stores', '900', '--stores', '10', ...never]),
+      /--silent-stores must be an integer from 0 to the number of stores \(10\), got 900/,
+    );
+    const help = await freshet(['simulate', '--help']);
+    for (const flag of ['--profile', '--date', '--days', '--speed', '--silent-stores', '--rate'])
+      expect(help.stdout).toContain(flag);
   });
 
   it('a data dir that is not Freshet’s', async () => {
