@@ -1,0 +1,121 @@
+// The store-health oracle: gold.store_health computed plainly from the accepted events, sharing
+// no code with project/models/gold/store_health.sql (docs/store-health-and-forecast.md).
+//
+// Silence is judged against the chain's own clock (the latest POS event time in the whole chain),
+// never the wall clock, so a replayed day gives the same answer as it did live.
+
+import { formatUtc } from './ist-time.js';
+import type { AcceptedEvent } from './oracle.js';
+import {
+  chainClock,
+  DAY_MS,
+  IST_OFFSET_MS,
+  silverPos,
+  silverStoreEvents,
+  storeMaster,
+} from './silver-events.js';
+
+export interface StoreHealthRow {
+  store_id: string;
+  name: string | null;
+  city: string | null;
+  region: string | null;
+  format: string | null;
+  /** Opening hours, IST `HH:MM`, from the store master. */
+  opens: string | null;
+  closes: string | null;
+  /** Latest POS event time of the store (any kind), ISO UTC; null if it never rang a bill. */
+  last_pos_at: string | null;
+  /** Latest event time of any of its POS, count, reservation or shipment events. */
+  last_event_at: string | null;
+  /** Latest time the log accepted one of those events. */
+  last_accepted_at: string | null;
+  /** Distinct bill ids of its POS events (sales, returns and voids alike). */
+  pos_bills: number;
+  /** Latest POS event time in the whole chain. */
+  chain_watermark: string | null;
+  /** chain_watermark − last_pos_at in minutes, rounded half up to 2 decimals. */
+  pos_gap_minutes: number | null;
+  /** Whether the store's opening hours contain the watermark's IST time of day. */
+  open_at_watermark: boolean;
+  is_silent: boolean;
+  silent_after_minutes: number;
+}
+
+export interface StoreHealthOptions {
+  /** Minutes without a POS event after which an open store is silent. Default 60 (the project var silent_pos_minutes). */
+  silentAfterMinutes?: number;
+}
+
+/** Minutes since midnight of `HH:MM`, or NaN (then the store is never open). */
+function minutes(hhmm: string | null): number {
+  if (hhmm === null) return NaN;
+  const [h, m] = hhmm.split(':');
+  return Number(h) * 60 + Number(m);
+}
+
+/**
+ * Every store of the master with its last activity and whether its tills have gone quiet.
+ *
+ * @example
+ * computeStoreHealth(events).get('S0001'); // { is_silent: true, pos_gap_minutes: 75.5, … }
+ */
+export function computeStoreHealth(
+  events: AcceptedEvent[],
+  opts: StoreHealthOptions = {},
+): Map<string, StoreHealthRow> {
+  const silentAfter = opts.silentAfterMinutes ?? 60;
+  const pos = silverPos(events);
+  const clock = chainClock(pos);
+
+  const lastPos = new Map<string, number>();
+  const bills = new Map<string, Set<string>>();
+  const lastEvent = new Map<string, number>();
+  const lastAccepted = new Map<string, number>();
+  const seen = (storeId: string, ms: number, acceptedAt: number) => {
+    lastEvent.set(storeId, Math.max(lastEvent.get(storeId) ?? -Infinity, ms));
+    lastAccepted.set(storeId, Math.max(lastAccepted.get(storeId) ?? -Infinity, acceptedAt));
+  };
+  for (const p of pos) {
+    lastPos.set(p.storeId, Math.max(lastPos.get(p.storeId) ?? -Infinity, p.ms));
+    let set = bills.get(p.storeId);
+    if (!set) bills.set(p.storeId, (set = new Set()));
+    if (p.billId !== null) set.add(p.billId);
+    seen(p.storeId, p.ms, p.acceptedAt);
+  }
+  for (const e of silverStoreEvents(events)) seen(e.storeId, e.ms, e.acceptedAt);
+
+  // The watermark's IST minute of day (minutes are whole: 09:59:59 is still before 10:00).
+  const minuteOfDay =
+    clock === null ? null : Math.floor(((clock.watermark + IST_OFFSET_MS) % DAY_MS) / 60_000);
+
+  const out = new Map<string, StoreHealthRow>();
+  for (const store of storeMaster(events).values()) {
+    const id = store.store_id;
+    const last = lastPos.get(id) ?? null;
+    const gap =
+      clock === null || last === null
+        ? null
+        : // Whole milliseconds, rounded half up to hundredths of a minute in integers (1/100 min
+          // = 600 ms), so SQL and this code get the very same double.
+          Math.floor((clock.watermark - last + 300) / 600) / 100;
+    const open =
+      minuteOfDay !== null &&
+      minuteOfDay >= minutes(store.opens) &&
+      minuteOfDay < minutes(store.closes);
+    const at = (ms: number | undefined) => (ms === undefined ? null : formatUtc(ms));
+    out.set(id, {
+      ...store,
+      last_pos_at: last === null ? null : formatUtc(last),
+      last_event_at: at(lastEvent.get(id)),
+      last_accepted_at: at(lastAccepted.get(id)),
+      pos_bills: bills.get(id)?.size ?? 0,
+      chain_watermark: clock === null ? null : formatUtc(clock.watermark),
+      pos_gap_minutes: gap,
+      open_at_watermark: open,
+      is_silent: open && (gap === null || gap > silentAfter),
+      silent_after_minutes: silentAfter,
+    });
+  }
+  return out;
+}
