@@ -4,8 +4,12 @@ import type { VerifyReport } from '../pipeline/index.js';
 export function formatVerifyReport(report: VerifyReport, limit: number): string {
   const lines = [`${report.eventsInLog} accepted events in the log`];
   for (const m of report.marts) {
+    const columns = Object.entries(m.byColumn ?? {})
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .map(([column, n]) => `${column} ${n}`)
+      .join(', ');
     lines.push(
-      `${m.mart}: ${m.goldRows} rows in gold, ${m.oracleRows} from the oracle, ${m.mismatches} mismatches`,
+      `${m.mart}: ${m.goldRows} rows in gold, ${m.oracleRows} from the oracle, ${m.mismatches} mismatches${columns ? ` (${columns})` : ''}`,
     );
   }
   const cs = report.caseStudy;
@@ -23,8 +27,19 @@ export function formatVerifyReport(report: VerifyReport, limit: number): string 
     lines.push('0 mismatches');
   } else {
     lines.push(`${report.mismatches.length} mismatches:`);
-    for (const m of report.mismatches.slice(0, limit)) {
-      const key = Object.values(m.key).join(' ');
+    // Grouped by mart, then in key order (store, SKU, …), so one store's problems read together.
+    const shown = [...report.mismatches]
+      .sort(
+        (a, b) =>
+          a.mart.localeCompare(b.mart) ||
+          Object.values(a.key).join('|').localeCompare(Object.values(b.key).join('|')) ||
+          a.column.localeCompare(b.column),
+      )
+      .slice(0, limit);
+    for (const m of shown) {
+      const key = Object.entries(m.key)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(' ');
       lines.push(
         `  ${m.mart} ${key} ${m.column}: gold=${JSON.stringify(m.gold)} oracle=${JSON.stringify(m.oracle)}`,
       );
