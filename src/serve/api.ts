@@ -9,6 +9,11 @@ const INVENTORY = 'gold.inventory_realtime';
 const STORE_STATUS = 'gold.store_status';
 const SALES_BY_HOUR = 'gold.sales_by_store_hour';
 const SHIPMENTS = 'gold.shipments';
+const STORE_HEALTH = 'gold.store_health';
+const FORECAST = 'gold.demand_forecast';
+
+/** Stockout risks, most urgent first: the order /stores/{id}/forecast lists SKUs in. */
+const RISK_ORDER = ['OUT', 'HIGH', 'MEDIUM', 'UNKNOWN', 'LOW'];
 
 const freshness = (iso: unknown, now: number): number | null =>
   typeof iso === 'string' ? Math.max(0, Math.round((now - Date.parse(iso)) / 100) / 10) : null;
@@ -27,6 +32,13 @@ function storeView(row: Row, now: number) {
     last_event_at: row.last_event_at,
     last_accepted_at: row.last_accepted_at,
     freshness_seconds: freshness(row.last_accepted_at, now),
+    // gold.store_health: the tills' silence, judged on the chain's clock (null before it exists).
+    last_pos_at: row.last_pos_at ?? null,
+    pos_gap_minutes: row.pos_gap_minutes ?? null,
+    is_silent: row.is_silent ?? false,
+    open_at_watermark: row.open_at_watermark ?? null,
+    silent_after_minutes: row.silent_after_minutes ?? null,
+    chain_watermark: row.chain_watermark ?? null,
   };
 }
 
@@ -39,17 +51,31 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
   const app = new Hono();
   let storesCache: { run: number; rows: Row[] } | null = null;
 
+  /** The gold tables that exist now (a data dir from before a mart was added lacks it until a run). */
+  const goldTables = async (): Promise<Set<string>> =>
+    new Set(
+      (
+        await conn.rows(
+          "SELECT table_name FROM information_schema.tables WHERE table_schema = 'gold'",
+        )
+      ).map((r) => String(r.table_name)),
+    );
+
   const storeRows = async (): Promise<Row[]> => {
     const run = platform.models.state.runs;
     if (storesCache?.run !== run) {
       // Before the first model run there is no store_status yet: that is "no stores", not an
       // error. Any other failure reaches the client as one.
-      const [exists] = await conn.rows(
-        "SELECT 1 AS yes FROM information_schema.tables WHERE table_schema = 'gold' AND table_name = 'store_status'",
-      );
+      const tables = await goldTables();
+      const health = tables.has('store_health')
+        ? `LEFT JOIN (SELECT store_id, last_pos_at, pos_gap_minutes, is_silent, open_at_watermark,
+             silent_after_minutes, chain_watermark FROM ${STORE_HEALTH}) USING (store_id)`
+        : '';
       storesCache = {
         run,
-        rows: exists ? await conn.rows(`SELECT * FROM ${STORE_STATUS} ORDER BY store_id`) : [],
+        rows: tables.has('store_status')
+          ? await conn.rows(`SELECT * FROM ${STORE_STATUS} ${health} ORDER BY store_id`)
+          : [],
       };
     }
     return storesCache.rows;
@@ -173,7 +199,7 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
     const date = asked ?? (latest?.d as string | null) ?? null;
     const hours = date
       ? await conn.rows(
-          `SELECT hour_ist, bills, units_sold, units_returned, sales_paise, returns_paise, net_sales_paise
+          `SELECT hour_ist, bills, units_sold, units_returned, units_voided, sales_paise, returns_paise, voids_paise, net_sales_paise
            FROM ${SALES_BY_HOUR} WHERE store_id = ${store} AND date_ist = ${quoteLiteral(date)}::DATE
            ORDER BY hour_ist`,
         )
@@ -186,6 +212,7 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
         bills: sum('bills'),
         units_sold: sum('units_sold'),
         units_returned: sum('units_returned'),
+        units_voided: sum('units_voided'),
         net_sales_paise: sum('net_sales_paise'),
       },
       hours,
@@ -206,6 +233,28 @@ export function apiRoutes(platform: Platform, conn: Connection): Hono {
       `SELECT ${cols} FROM ${SHIPMENTS} WHERE store_id = ${store} AND NOT incoming ORDER BY received_at DESC LIMIT 10`,
     );
     return c.json({ store_id: storeId, incoming, received });
+  });
+
+  // A store's demand forecast for the day after the chain's clock, most urgent stockout risk
+  // first (OUT, HIGH, MEDIUM, UNKNOWN, LOW), then least cover and largest suggested order.
+  // ?limit=N returns the first N.
+  app.get('/stores/:storeId/forecast', async (c) => {
+    const storeId = c.req.param('storeId');
+    if (!(await storeExists(storeId))) return c.json(unknownStore(storeId), 404);
+    const asked = c.req.query('limit');
+    const limit = asked === undefined ? null : Number(asked);
+    if (limit !== null && !(Number.isSafeInteger(limit) && limit > 0))
+      return c.json({ error: `limit must be a positive integer, got '${asked}'` }, 400);
+    if (!(await goldTables()).has('demand_forecast')) return c.json([]);
+    const risk = RISK_ORDER.map((r, i) => `WHEN ${quoteLiteral(r)} THEN ${i}`).join(' ');
+    const rows = await conn.rows(
+      `SELECT * FROM ${FORECAST}
+       WHERE store_id = ${quoteLiteral(storeId)}
+       ORDER BY CASE stockout_risk ${risk} ELSE ${RISK_ORDER.length} END, days_of_cover NULLS LAST,
+         suggested_replenishment_qty DESC NULLS LAST, forecast_units DESC, sku
+       ${limit === null ? '' : `LIMIT ${limit}`}`,
+    );
+    return c.json(rows);
   });
 
   // Read-only SQL over the served tables, for `freshet sql` while the platform runs.
