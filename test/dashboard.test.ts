@@ -271,6 +271,35 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard in a real browser'
     expect(await page.evaluate(() => '__freshetNoReload' in globalThis)).toBe(true);
   });
 
+  it('shows the store’s stockout risk, most urgent first, as the API has it', async () => {
+    await page.goto(`${url}/stores/S0001`);
+    await page.getByTestId('stockout-risk').waitFor({ timeout: 30_000 });
+    type Forecast = { sku: string; stockout_risk: string; forecast_date: string };
+    // The page may be one model run behind the API: poll until both list the same SKUs.
+    await expect
+      .poll(
+        async () => {
+          const api = await getJson<Forecast[]>(`${url}/api/stores/S0001/forecast?limit=10`);
+          const shown = (
+            await page
+              .locator('tr[data-testid^="risk-row-"]')
+              .evaluateAll((trs: El[]) =>
+                trs.map((tr) => (tr.getAttribute('data-testid') ?? '').replace('risk-row-', '')),
+              )
+          ).join(',');
+          return api.length > 0 && shown === api.map((r) => r.sku).join(',');
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
+    const api = await getJson<Forecast[]>(`${url}/api/stores/S0001/forecast?limit=10`);
+    expect(await page.getByTestId('stockout-title').textContent()).toContain(api[0]!.forecast_date);
+    const risks = await page.locator('tr[data-testid^="risk-row-"] .badge').allTextContents();
+    expect(risks.length).toBeGreaterThan(0);
+    for (const r of risks) expect(['Out', 'High', 'Medium', 'Unknown', 'Low']).toContain(r);
+    await screenshot(page, 'stockout-risk');
+  });
+
   it('shows the API message for a store that does not exist', async () => {
     const res = await fetch(`${url}/api/stores/S9999`);
     expect(res.status).toBe(404);
@@ -331,6 +360,90 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard in a real browser'
     expect(await fake.getByTestId('store-row-S0001').textContent()).toContain('₹12,34,568');
     expect(await fake.getByTestId('total-sales').textContent()).toBe('₹12,34,568');
     await screenshot(fake, 'stale');
+    await fake.close();
+  });
+
+  it('shows "POS silent" on the overview row and the store header, and the stockout panel', async () => {
+    // A controlled picture: S0002's tills have been quiet for 75.5 min of chain time while it is
+    // open, S0003 never rang a bill; S0001 is fine. Its forecast rows come from a fake API too.
+    const now = Date.now();
+    const store = (id: string, silent: boolean, gap: number | null) => ({
+      store_id: id,
+      name: `Store ${id}`,
+      city: 'Pune',
+      region: 'West',
+      format: 'express',
+      skus: 3,
+      status_counts: { OVERSOLD: 0, LOW: 1, OK: 2, UNKNOWN: 0 },
+      bills: 7,
+      net_sales_paise: 100_000,
+      last_event_at: new Date(now - 1000).toISOString(),
+      last_accepted_at: new Date(now - 1000).toISOString(),
+      freshness_seconds: 1,
+      last_pos_at: gap === null ? null : new Date(now - gap * 60_000).toISOString(),
+      pos_gap_minutes: gap,
+      is_silent: silent,
+      open_at_watermark: true,
+      silent_after_minutes: 60,
+      chain_watermark: new Date(now).toISOString(),
+    });
+    const stores = [
+      store('S0001', false, 3),
+      store('S0002', true, 75.5),
+      store('S0003', true, null),
+    ];
+    const forecast = [
+      {
+        store_id: 'S0002',
+        sku: 'SKU00007',
+        category: 'festive',
+        forecast_date: '2026-11-08',
+        event: 'diwali',
+        units_in_window: 4,
+        forecast_units: 52.86,
+        available_qty: 10,
+        low_stock_threshold: 10,
+        days_of_cover: 0.19,
+        stockout_risk: 'HIGH',
+        suggested_replenishment_qty: 159,
+      },
+    ];
+    const fake = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
+    watch(fake);
+    await fake.route('**/api/stream', (route) =>
+      route.fulfill({
+        status: 200,
+        headers: { 'Content-Type': 'text/event-stream' },
+        body: `event: stores\ndata: ${JSON.stringify({ at: new Date().toISOString(), run: 1, stores })}\n\n`,
+      }),
+    );
+    await fake.route('**/api/stores', (route) => route.fulfill({ json: stores }));
+    await fake.route('**/api/stores/S0002', (route) => route.fulfill({ json: stores[1] }));
+    await fake.route('**/api/stores/S0002/inventory', (route) => route.fulfill({ json: [] }));
+    await fake.route('**/api/stores/S0002/forecast?limit=10', (route) =>
+      route.fulfill({ json: forecast }),
+    );
+    await fake.goto(`${url}/`);
+    await waitForRows(fake, 'store-row-', 3, 15_000);
+    expect(await fake.getByTestId('pos-silent-S0002').textContent()).toBe('POS silent for 75 min');
+    expect(await fake.getByTestId('pos-silent-S0003').textContent()).toBe(
+      'POS silent: no bill yet',
+    );
+    expect(await fake.getByTestId('pos-silent-S0001').isVisible()).toBe(false);
+    await screenshot(fake, 'pos-silent-overview');
+
+    await fake.click('[data-testid="store-row-S0002"] a');
+    await fake.waitForURL(`${url}/stores/S0002`);
+    await expect
+      .poll(() => fake.getByTestId('store-pos-silent').textContent(), { timeout: 15_000 })
+      .toBe('POS silent for 75 min');
+    await fake.getByTestId('risk-row-SKU00007').waitFor({ timeout: 15_000 });
+    expect(await fake.getByTestId('stockout-title').textContent()).toBe(
+      'Stockout risk for 2026-11-08 (diwali)',
+    );
+    const cells = await fake.locator('[data-testid="risk-row-SKU00007"] td').allTextContents();
+    expect(cells).toEqual(['SKU00007', 'festive', 'High', '10', '52.86', '0.19', '159']);
+    await screenshot(fake, 'pos-silent-store');
     await fake.close();
   });
 

@@ -11,7 +11,8 @@
 //   header.js    the top bar: platform health and the live feed's status
 //   router.js    pages without reloads (pushState, back button)
 //   overview.js  the chain overview, with chain-totals.js and store-rows.js
-//   store-page.js  one store, with store-header.js and inventory-rows.js
+//   store-page.js  one store, with store-header.js, store-activity.js, stockout-risk.js and
+//                  inventory-rows.js; pos-silence.js marks a store whose tills went quiet
 //   state.js     what the page knows (summaries, health) and freshness derived from it
 //   table.js     sortable tables redrawn in place
 //   dom.js, format.js, clock.js   elements as text only, Indian number formats, server time

@@ -6,6 +6,7 @@
 
 import { h, setText } from './dom.js';
 import { formatDuration, formatInt, formatRupees } from './format.js';
+import { posSilenceBadge, renderPosSilence } from './pos-silence.js';
 import { STATUSES, STATUS_LABEL, count, freshnessText, isStale, storeFreshness } from './state.js';
 
 /** The header section of store `storeId`: `{ element, render(summary), renderFreshness(summary) }`. */
@@ -14,6 +15,7 @@ export function storeHeader(storeId) {
   const title = h('h1', null, storeId);
   const meta = h('p', { class: 'lede' }, '');
   const freshness = h('span', { class: 'fresh', 'data-testid': 'store-freshness' }, '');
+  const silence = posSilenceBadge('store-pos-silent');
   const chips = Object.fromEntries(
     STATUSES.map((st) => [
       st,
@@ -25,7 +27,14 @@ export function storeHeader(storeId) {
   const element = h(
     'section',
     { class: 'store-header', 'data-testid': 'store-header' },
-    h('div', { class: 'page-head' }, back, title, meta, h('p', { class: 'lede' }, freshness)),
+    h(
+      'div',
+      { class: 'page-head' },
+      back,
+      title,
+      meta,
+      h('p', { class: 'lede' }, freshness, ' ', silence),
+    ),
     h(
       'div',
       { class: 'totals' },
@@ -61,6 +70,7 @@ export function storeHeader(storeId) {
     for (const st of STATUSES) setText(chips[st], formatInt(count(summary, st)));
     setText(sales, formatRupees(summary.net_sales_paise));
     setText(bills, `${formatInt(summary.bills)} bills`);
+    renderPosSilence(silence, summary);
     renderFreshness(summary);
   }
 

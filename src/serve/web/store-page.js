@@ -1,4 +1,5 @@
-// One store's page (/stores/S0001): its header and every SKU's inventory, kept current.
+// One store's page (/stores/S0001): its header, its day and trucks, its stockout risk and every
+// SKU's inventory, kept current.
 //
 // The stream carries only store summaries, so the SKUs are fetched from
 // /api/stores/{id}/inventory: at once when the summary says the store has a new event, and
@@ -12,6 +13,7 @@ import { SKU_COLUMNS, makeSkuRow, updateSkuAge, updateSkuRow } from './inventory
 import { STATUSES, STATUS_LABEL, state } from './state.js';
 import { storeActivity } from './store-activity.js';
 import { storeHeader } from './store-header.js';
+import { stockoutRisk } from './stockout-risk.js';
 import { placeRows, sortBy, sortableHead } from './table.js';
 
 const INVENTORY_EVERY_MS = 2000;
@@ -33,6 +35,7 @@ export function mountStore(root, storeId) {
 
   const header = storeHeader(storeId);
   const activity = storeActivity(base);
+  const risk = stockoutRisk(base);
 
   // Filters
   const filterButtons = ['ALL', ...STATUSES].map((st) =>
@@ -98,6 +101,7 @@ export function mountStore(root, storeId) {
     header.element,
     problem,
     activity.element,
+    risk.element,
     h('h2', { class: 'section-title' }, 'Inventory'),
     h('div', { class: 'toolbar' }, segmented, search, shown),
     h('div', { class: 'table-wrap' }, table),
@@ -203,7 +207,7 @@ export function mountStore(root, storeId) {
       }
       summary = s.body;
       inventory = inv.body;
-      await activity.load();
+      await Promise.all([activity.load(), risk.load()]);
       if (!alive) return;
       loaded = true;
       loadedAccepted = summary.last_accepted_at;

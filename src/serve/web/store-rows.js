@@ -5,6 +5,7 @@
 
 import { flash, h, setText } from './dom.js';
 import { formatInt, formatRupees, toNum } from './format.js';
+import { posSilenceBadge, renderPosSilence } from './pos-silence.js';
 import { STATUSES, STATUS_LABEL, count, freshnessText, isStale, storeFreshness } from './state.js';
 
 export const STORE_COLUMNS = [
@@ -37,7 +38,10 @@ export const STORE_COLUMNS = [
   },
 ];
 
-/** An empty row for one store: `{ tr, cells[], badge, store }`, drawn by `updateStoreRow`. */
+/**
+ * An empty row for one store: `{ tr, cells[], badge, silence, store }`, drawn by
+ * `updateStoreRow`. The freshness cell also holds the "POS silent" badge.
+ */
 export function makeStoreRow(id) {
   const link = h('a', { href: `/stores/${encodeURIComponent(id)}`, 'data-nav': true }, id);
   const cells = STORE_COLUMNS.map((col, i) =>
@@ -52,9 +56,10 @@ export function makeStoreRow(id) {
     ),
   );
   const badge = h('span', { class: 'fresh' }, '');
-  cells[cells.length - 1].append(badge);
+  const silence = posSilenceBadge(`pos-silent-${id}`);
+  cells[cells.length - 1].append(badge, silence);
   const tr = h('tr', { 'data-testid': `store-row-${id}`, 'data-store': id }, cells);
-  return { tr, cells, badge, store: null };
+  return { tr, cells, badge, silence, store: null };
 }
 
 /** Draws a new summary into the row; with `animate`, changed numbers flash. */
@@ -69,6 +74,7 @@ export function updateStoreRow(row, store, animate) {
     if (col.status) td.classList.toggle('zero', v === 0);
     if (col.key === 'name') td.title = text;
   });
+  renderPosSilence(row.silence, store);
   updateStoreFreshness(row);
 }
 
