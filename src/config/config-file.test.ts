@@ -29,6 +29,29 @@ async function problems(text: string, env: NodeJS.ProcessEnv = {}): Promise<stri
 }
 
 describe('freshet.yaml', () => {
+  it('asks for a replay of the calendar and silent stores', async () => {
+    const file = await load(
+      `simulator:
+  profile: diwali
+  days: 2
+  speed: 120x
+  faults:
+    silent_stores: 3
+    silent_after: 10000
+`,
+    );
+    const c = file.apply(defaultConfig());
+    // The profile's day is looked up by the command, which knows the calendar.
+    expect(c.simulator.replay).toEqual({ profile: 'diwali', date: '', days: 2, speed: '120x' });
+    expect(c.simulator.faults).toMatchObject({ silentStores: 3, silentAfter: 10000 });
+    expect(defaultConfig().simulator.replay).toBeUndefined();
+    expect(
+      await problems(`simulator:
+  date: 8 Nov 2026
+`),
+    ).toMatch(/freshet\.yaml:2:\d+: simulator\.date: must match pattern/);
+  });
+
   it('sets what it names over the defaults, with paths relative to the file and secrets from env and files', async () => {
     await writeFile(join(dir, 'token.txt'), 'push-secret-1234567890\n');
     const file = await load(
