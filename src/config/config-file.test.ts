@@ -49,7 +49,7 @@ describe('freshet.yaml', () => {
       await problems(`simulator:
   date: 8 Nov 2026
 `),
-    ).toMatch(/freshet\.yaml:2:\d+: simulator\.date: must match pattern/);
+    ).toMatch(/freshet\.yaml:2:\d+: simulator\.date: "8 Nov 2026" does not have the right form/);
   });
 
   it('sets what it names over the defaults, with paths relative to the file and secrets from env and files', async () => {
