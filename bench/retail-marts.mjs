@@ -1,6 +1,6 @@
 // What gold.store_health and gold.demand_forecast cost the model loop on a full-size chain.
 //
-//   npm run build && node bench/retail-marts.mjs [-- --seconds 120 --rate 5000 --stores 800 --skus 3000]
+//   npm run build && node bench/retail-marts.mjs [--seconds 120 --rate 5000 --stores 800 --skus 3000 --bucket 30]
 //
 // Runs the platform in this process (embedded log, Delta lake, model loop; no HTTP) on a fresh
 // data dir with the live simulator, and records every model run's time per model. Both marts are
