@@ -77,7 +77,7 @@ beforeAll(async () => {
     await log.append('erp.stores', [
       store('S0001', '09:00', '22:00'),
       store('S0002', '09:00', '22:00'),
-      store('S0003', '07:00', '11:30'),
+      store('S0003', '07:00', '10:45'),
       store('S0004', '09:00', '22:00'),
       store('S0005', '09:00', '22:00'),
     ]);
@@ -150,10 +150,12 @@ describe('gold.store_health', () => {
       silent_after_minutes: 60,
     });
     expect(health.get('S0002')).toMatchObject({ pos_gap_minutes: 0, is_silent: false });
-    // S0003 closed at 11:30: two hours without a bill is not silence.
+    // S0003 closed at 10:45, 45 minutes after its last bill: two hours without one is not
+    // silence when only 45 of them were opening hours.
     expect(health.get('S0003')).toMatchObject({
       pos_gap_minutes: 120,
       open_at_watermark: false,
+      silent_open_minutes: 45,
       is_silent: false,
     });
     // S0004 counted stock at 11:00 but never sold: silent, no gap.
@@ -162,6 +164,7 @@ describe('gold.store_health', () => {
       last_event_at: utc('11:00'),
       pos_bills: 0,
       pos_gap_minutes: null,
+      silent_open_minutes: 120,
       is_silent: true,
     });
     // S0005: 1 h 30 min 0.3 s = 90.005 min → 90.01, over 60: silent.

@@ -205,10 +205,11 @@ const MARTS: MartCheck[] = [
       'chain_watermark',
       'pos_gap_minutes',
       'open_at_watermark',
+      'silent_open_minutes',
       'is_silent',
       'silent_after_minutes',
     ],
-    approx: ['pos_gap_minutes'],
+    approx: ['pos_gap_minutes', 'silent_open_minutes'],
     select: '*',
     oracle: ({ events, vars }) =>
       rekey(

@@ -52,7 +52,8 @@ describe('the store-health oracle', () => {
     // second copy of the sale, accepted later, is the same bill and counts once).
     sale('S0002', T('19:10:00.000'), 'B2-1', 'sale', 3000),
     sale('S0002', T('20:00:00.000'), 'B2-2', 'return', 4000),
-    // S0003 closed at 19:00: ten hours without a bill at 20:00 is no news.
+    // S0003 (07:00–19:00) rang its last bill at 10:00 and stayed open nine more hours without
+    // one: silent, though it is closed at 20:00 — tills that died in the morning stay news.
     sale('S0003', T('10:00:00.000'), 'B3-1', 'sale', 5000),
     // S0004 never rang a bill but did count stock at 19:30 (accepted at 9000): open, never sold,
     // so silent, with no gap to show.
@@ -102,6 +103,7 @@ describe('the store-health oracle', () => {
       chain_watermark: watermark,
       pos_gap_minutes: 75.51,
       open_at_watermark: true,
+      silent_open_minutes: 75.51,
       is_silent: true,
       silent_after_minutes: 60,
     });
@@ -118,10 +120,38 @@ describe('the store-health oracle', () => {
     });
   });
 
-  it('does not flag a closed store, however long it has been', () => {
+  it('counts only opening hours: a store quiet all day is silent after closing, one that closed soon after its last bill is not', () => {
     expect(rows.get('S0003')).toMatchObject({
       pos_gap_minutes: 600,
       open_at_watermark: false,
+      silent_open_minutes: 540,
+      is_silent: true,
+    });
+    // S0005 (09:00–19:00) sold at 18:30: half an hour open, then closed for an hour.
+    const closed = computeStoreHealth([
+      ...events,
+      store('S0005', '09:00', '19:00'),
+      sale('S0005', T('18:30:00.000'), 'B5-1'),
+    ]);
+    expect(closed.get('S0005')).toMatchObject({
+      pos_gap_minutes: 90,
+      open_at_watermark: false,
+      silent_open_minutes: 30,
+      is_silent: false,
+    });
+  });
+
+  it('counts opening hours across midnight, day by day', () => {
+    // The next morning at 09:30 IST: S0006 (09:00–22:00) last sold at 21:50 the day before:
+    // 10 minutes that evening + 30 this morning = 40 open minutes: not silent.
+    const nextDay = computeStoreHealth([
+      store('S0006', '09:00', '22:00'),
+      sale('S0006', T('21:50:00.000'), 'B6-1'),
+      sale('S0002', '2026-11-25T09:30:00.000+05:30', 'B2-9'),
+    ]);
+    expect(nextDay.get('S0006')).toMatchObject({
+      pos_gap_minutes: 700,
+      silent_open_minutes: 40,
       is_silent: false,
     });
   });
@@ -134,6 +164,8 @@ describe('the store-health oracle', () => {
       pos_bills: 0,
       pos_gap_minutes: null,
       open_at_watermark: true,
+      // Open from the chain's first bill (10:00) to the watermark without ringing one.
+      silent_open_minutes: 600,
       is_silent: true,
     });
   });
@@ -147,9 +179,16 @@ describe('the store-health oracle', () => {
 
   it('opening hours are [opens, closes): a store closing at 20:00 is closed at 20:00', () => {
     const early = computeStoreHealth([...events, store('S0005', '09:00', '20:00')]);
-    expect(early.get('S0005')).toMatchObject({ open_at_watermark: false, is_silent: false });
+    expect(early.get('S0005')).toMatchObject({ open_at_watermark: false });
     const late = computeStoreHealth([...events, store('S0006', '20:00', '23:00')]);
-    expect(late.get('S0006')).toMatchObject({ open_at_watermark: true, is_silent: true });
+    // Open at 20:00 for no time yet: not silent; one that opened at 18:30 has been for 90 min.
+    expect(late.get('S0006')).toMatchObject({
+      open_at_watermark: true,
+      silent_open_minutes: 0,
+      is_silent: false,
+    });
+    const opened = computeStoreHealth([...events, store('S0007', '18:30', '23:00')]);
+    expect(opened.get('S0007')).toMatchObject({ silent_open_minutes: 90, is_silent: true });
   });
 
   it('without any POS event nobody is silent: the chain has no clock yet', () => {

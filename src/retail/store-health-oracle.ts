@@ -38,6 +38,12 @@ export interface StoreHealthRow {
   pos_gap_minutes: number | null;
   /** Whether the store's opening hours contain the watermark's IST time of day. */
   open_at_watermark: boolean;
+  /**
+   * Minutes of its opening hours between its last bill (or the chain's first, if it never rang
+   * one) and the watermark, rounded half up to 2 decimals.
+   */
+  silent_open_minutes: number;
+  /** Open for more than silentAfterMinutes without a bill. */
   is_silent: boolean;
   silent_after_minutes: number;
 }
@@ -103,6 +109,8 @@ export function computeStoreHealth(
       minuteOfDay !== null &&
       minuteOfDay >= minutes(store.opens) &&
       minuteOfDay < minutes(store.closes);
+    const quietMs =
+      clock === null ? 0 : openMsBetween(store, last ?? clock.first, clock.watermark);
     const at = (ms: number | undefined) => (ms === undefined ? null : formatUtc(ms));
     out.set(id, {
       ...store,
@@ -113,9 +121,33 @@ export function computeStoreHealth(
       chain_watermark: clock === null ? null : formatUtc(clock.watermark),
       pos_gap_minutes: gap,
       open_at_watermark: open,
-      is_silent: open && (gap === null || gap > silentAfter),
+      silent_open_minutes: Math.floor((quietMs + 300) / 600) / 100,
+      is_silent: quietMs > silentAfter * 60_000,
       silent_after_minutes: silentAfter,
     });
   }
   return out;
+}
+
+/**
+ * Milliseconds of a store's opening hours within [from, to]: walks the IST days in between and
+ * adds each day's overlap with [opens, closes). A store without hours is never open.
+ */
+function openMsBetween(
+  store: { opens: string | null; closes: string | null },
+  from: number,
+  to: number,
+): number {
+  const opens = minutes(store.opens);
+  const closes = minutes(store.closes);
+  if (Number.isNaN(opens) || Number.isNaN(closes)) return 0;
+  let total = 0;
+  const lastDay = Math.floor((to + IST_OFFSET_MS) / DAY_MS);
+  for (let day = Math.floor((from + IST_OFFSET_MS) / DAY_MS); day <= lastDay; day++) {
+    const midnight = day * DAY_MS - IST_OFFSET_MS;
+    const start = Math.max(from, midnight + opens * 60_000);
+    const end = Math.min(to, midnight + closes * 60_000);
+    if (end > start) total += end - start;
+  }
+  return total;
 }

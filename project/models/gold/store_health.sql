@@ -9,9 +9,11 @@
 --
 -- pos_gap_minutes = chain_watermark − last_pos_at in minutes, rounded half up to 2 decimals, in
 -- integer milliseconds (1/100 minute = 600 ms) so that SQL and the oracle get the same double.
--- A store is silent when the watermark's IST time of day lies in its opening hours
--- [opens, closes) and it has rung no bill for more than var('silent_pos_minutes') minutes of
--- chain time (or never). A closed store is never silent.
+-- A store is silent when it has been open for more than var('silent_pos_minutes') minutes of
+-- chain time without ringing a bill: silent_open_minutes counts the minutes of its opening hours
+-- [opens, closes), day by day in IST, between its last bill (or the chain's first, if it never
+-- rang one) and the watermark. So a store that closed minutes after its last bill is not silent
+-- overnight, and one whose tills died at 07:00 is still silent after the chain has closed.
 {{ config(materialized='table') }}
 
 with pos as (
@@ -42,6 +44,7 @@ last_activity as (
 chain as (
   select
     max(event_at) as chain_watermark,
+    min(event_at) as chain_first_pos,
     -- The watermark's IST minute of day (IST is UTC+05:30 all year).
     ((epoch_ms(max(event_at)) + 19800000) % 86400000) // 60000 as watermark_minute
   from {{ ref('pos_lines') }}
@@ -70,15 +73,37 @@ joined as (
     coalesce(p.pos_bills, 0) as pos_bills,
     c.chain_watermark,
     ((epoch_ms(c.chain_watermark) - epoch_ms(p.last_pos_at) + 300) // 600)::double / 100 as pos_gap_minutes,
-    coalesce(c.watermark_minute >= s.opens_minute and c.watermark_minute < s.closes_minute, false) as open_at_watermark
+    coalesce(c.watermark_minute >= s.opens_minute and c.watermark_minute < s.closes_minute, false) as open_at_watermark,
+    s.opens_minute,
+    s.closes_minute,
+    epoch_ms(coalesce(p.last_pos_at, c.chain_first_pos)) as quiet_from_ms,
+    epoch_ms(c.chain_watermark) as quiet_to_ms
   from stores s
   left join pos p using (store_id)
   left join last_activity a using (store_id)
   cross join chain c
+),
+
+-- Opening-hour milliseconds between the last bill and the watermark: each IST day in between
+-- contributes the overlap of [day + opens, day + closes) with [quiet_from, quiet_to].
+quiet as (
+  select
+    j.store_id,
+    sum(greatest(0,
+      least(j.quiet_to_ms, t.day * 86400000 - 19800000 + j.closes_minute * 60000)
+      - greatest(j.quiet_from_ms, t.day * 86400000 - 19800000 + j.opens_minute * 60000)
+    )) as open_ms
+  from joined j,
+    unnest(range((j.quiet_from_ms + 19800000) // 86400000, (j.quiet_to_ms + 19800000) // 86400000 + 1)) as t(day)
+  where j.quiet_to_ms is not null and j.opens_minute is not null and j.closes_minute is not null
+  group by j.store_id
 )
 
 select
-  *,
-  open_at_watermark and (last_pos_at is null or pos_gap_minutes > {{ var('silent_pos_minutes') }}) as is_silent,
+  j.* exclude (opens_minute, closes_minute, quiet_from_ms, quiet_to_ms),
+  -- Rounded half up to hundredths of a minute in integers, like pos_gap_minutes.
+  ((coalesce(q.open_ms, 0) + 300) // 600)::double / 100 as silent_open_minutes,
+  coalesce(q.open_ms, 0) > {{ var('silent_pos_minutes') }} * 60000 as is_silent,
   {{ var('silent_pos_minutes') }} as silent_after_minutes
-from joined
+from joined j
+left join quiet q using (store_id)
