@@ -373,3 +373,45 @@ describe('findTables', () => {
     expect(await findTables(store, 'silver/')).toEqual([]);
   });
 });
+
+describe('DeltaTable: schema changes with a write', () => {
+  const wider: StructType = {
+    type: 'struct',
+    fields: [...schema.fields, structField('units_voided', 'long')],
+  };
+
+  it('an append may add a nullable column: the same commit moves the table to the wider schema', async () => {
+    const table = await newTable();
+    await table.append([file()]);
+    expect(await table.append([file()], { schema })).toBe(2); // unchanged: no metaData
+    const v = await table.append([file()], { schema: wider });
+    const snapshot = await table.snapshot();
+    expect(snapshot.version).toBe(v);
+    expect(snapshot.schema.fields.map((f) => f.name)).toEqual([
+      'id',
+      'store',
+      'day',
+      'units_voided',
+    ]);
+    // The table's identity is kept: same id, same partitioning.
+    expect(snapshot.metadata.id).toBe((await table.snapshotAt(0)).metadata.id);
+    expect(snapshot.files).toHaveLength(3);
+  });
+
+  it('an append may not drop or retype a column, nor add a required one; an overwrite may', async () => {
+    const table = await newTable();
+    const narrower: StructType = { type: 'struct', fields: schema.fields.slice(0, 2) };
+    await expect(table.append([file()], { schema: narrower })).rejects.toThrow(SchemaMismatchError);
+    await expect(table.append([file()], { schema: narrower })).rejects.toThrow(
+      /column 'day' is missing; overwrite the table to change it/,
+    );
+    const required: StructType = {
+      type: 'struct',
+      fields: [...schema.fields, structField('must', 'long', { nullable: false })],
+    };
+    await expect(table.append([file()], { schema: required })).rejects.toThrow(/must be nullable/);
+    expect((await table.snapshot()).version).toBe(0); // nothing was committed
+    await table.overwrite([file()], { schema: narrower });
+    expect((await table.snapshot()).schema.fields.map((f) => f.name)).toEqual(['id', 'store']);
+  });
+});

@@ -70,6 +70,12 @@ export interface WriteOptions {
   txns?: { appId: string; version: number }[];
   /** Extra commitInfo fields, e.g. operationMetrics. */
   commitInfo?: Record<string, unknown>;
+  /**
+   * The schema of the data written. When it differs from the table's, the commit also writes the
+   * new schema (a metaData action): an overwrite may change it freely (Delta's overwriteSchema),
+   * an append may only add nullable columns (mergeSchema) — older files read them as null.
+   */
+  schema?: StructType;
 }
 
 export interface StageOptions {
@@ -262,20 +268,19 @@ export class DeltaTable {
   /** Appends data files (a blind append: it conflicts with no concurrent append). */
   async append(files: AddFile[], opts: WriteOptions = {}): Promise<number> {
     const snapshot = await this.existingSnapshot();
-    return this.commit(
-      files.map((add) => ({ add })),
-      {
-        operation: 'WRITE',
-        operationParameters: {
-          mode: 'Append',
-          partitionBy: JSON.stringify(snapshot.partitionColumns),
-        },
-        readVersion: snapshot.version,
-        isBlindAppend: true,
-        txns: opts.txns,
-        commitInfo: opts.commitInfo,
+    const change = this.schemaChange(snapshot, opts.schema, 'append');
+    return this.commit([...change, ...files.map((add) => ({ add }))], {
+      operation: 'WRITE',
+      operationParameters: {
+        mode: 'Append',
+        partitionBy: JSON.stringify(snapshot.partitionColumns),
       },
-    );
+      readVersion: snapshot.version,
+      // A schema change is not blind: it must not slip past a concurrent one.
+      isBlindAppend: change.length === 0,
+      txns: opts.txns,
+      commitInfo: opts.commitInfo,
+    });
   }
 
   /**
@@ -287,7 +292,8 @@ export class DeltaTable {
     const snapshot = await this.existingSnapshot();
     const now = Date.now();
     const removes: Action[] = snapshot.files.map((f) => removeAction(f, true, now));
-    return this.commit([...removes, ...files.map((add) => ({ add }))], {
+    const change = this.schemaChange(snapshot, opts.schema, 'overwrite');
+    return this.commit([...change, ...removes, ...files.map((add) => ({ add }))], {
       operation: 'WRITE',
       operationParameters: {
         mode: 'Overwrite',
@@ -411,6 +417,43 @@ export class DeltaTable {
           console.warn(`Freshet: checkpoint of '${this.tablePath}' at version ${v} failed:`, e));
       report(err, version);
     }
+  }
+
+  /** The metaData action that moves the table to `schema`, or none when it already has it. */
+  private schemaChange(
+    snapshot: Snapshot,
+    schema: StructType | undefined,
+    mode: 'append' | 'overwrite',
+  ): Action[] {
+    if (schema === undefined || schemasEqual(snapshot.schema, schema)) return [];
+    validateSchema(schema, snapshot.partitionColumns);
+    if (mode === 'append') {
+      const next = new Map(schema.fields.map((f) => [f.name, f]));
+      for (const old of snapshot.schema.fields) {
+        const now = next.get(old.name);
+        if (!now || JSON.stringify(now.type) !== JSON.stringify(old.type))
+          throw new SchemaMismatchError(
+            this.tablePath,
+            `an append may only add columns, and column '${old.name}' is ${now ? `now ${JSON.stringify(now.type)}, not ${JSON.stringify(old.type)}` : 'missing'}; overwrite the table to change it`,
+          );
+        next.delete(old.name);
+      }
+      const required = [...next.values()].find((f) => !f.nullable);
+      if (required)
+        throw new SchemaMismatchError(
+          this.tablePath,
+          `a column added by an append must be nullable (older files have no '${required.name}')`,
+        );
+    }
+    if (
+      schemaUsesType(schema, 'timestamp_ntz') &&
+      !(snapshot.protocol.writerFeatures ?? []).includes('timestampNtz')
+    )
+      throw new SchemaMismatchError(
+        this.tablePath,
+        'a timestamp_ntz column needs the timestampNtz table feature, which this table lacks',
+      );
+    return [{ metaData: { ...snapshot.metadata, schemaString: serializeSchema(schema) } }];
   }
 
   private sameDefinition(

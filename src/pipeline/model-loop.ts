@@ -306,9 +306,12 @@ export class ModelLoop {
       const table = await this.deltaFor(model);
       const relation = model.relation.toString();
       const source = mode === 'append' ? this.pendingRelation(model) : relation;
+      // The model's columns now: a model changed since the table was created (a column added,
+      // say) changes the table's schema with this commit, or readers would never see the column.
+      const schema = await deltaSchemaOf(this.conn, relation);
       if (!(await table.exists())) {
         await table.create({
-          schema: await deltaSchemaOf(this.conn, relation),
+          schema,
           name: model.relation.identifier,
           description: model.node.description,
         });
@@ -320,8 +323,8 @@ export class ModelLoop {
       const add = await writeDataFile(this.conn, source, table, this.tmpDir);
       const version =
         mode === 'append'
-          ? await table.append(add ? [add] : [], { txns, commitInfo })
-          : await table.overwrite(add ? [add] : [], { txns, commitInfo });
+          ? await table.append(add ? [add] : [], { txns, commitInfo, schema })
+          : await table.overwrite(add ? [add] : [], { txns, commitInfo, schema });
       if (mode === 'append') await this.conn.run(`DELETE FROM ${source}`);
       // Gold is also readable as Iceberg (warehouses such as Snowflake read Iceberg tables),
       // kept in step with every Delta version the publisher commits.
