@@ -416,7 +416,7 @@ function program(): Command {
   root
     .command('verify')
     .description(
-      'Compare gold.inventory_realtime in the lake with an independent computation (the oracle) from every event the log accepted. Prints mismatches by store, SKU and column; exits 0 only when there are none. Run it with the platform stopped.',
+      "Compare every gold mart in the lake (inventory_realtime, sales_by_store_hour, sales_by_category_day, shipments, store_health, demand_forecast) with an independent computation (the oracles in src/retail/) from every event the log accepted. Prints each mart's rows and its mismatches by mart, key (store, SKU, hour, …) and column; exits 0 only when there are none. The case study's inventory model is built from the same silver and reported beside, without failing. Run it with the platform stopped.",
     )
     .option('--data-dir <dir>', 'the data dir `freshet up` used', d.dataDir)
     .option('--json', 'print the report as JSON')
