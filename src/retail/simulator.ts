@@ -126,7 +126,7 @@ export class Simulator {
   private hourDemand: HourDemand | null = null;
   private readonly lifts = new LiftCache();
   private readonly dayShapes: Float64Array[];
-  /** Each store's POS events per normal day: its bills, plus the returns and voids it rings. */
+  /** Each store's POS events on a normal weekday (returns and voids come out of the same rate). */
   private readonly posPerDay: Float64Array;
   /** Non-POS events per second (counts, shipments, … run day and night at a flat rate). */
   private readonly otherPerSecond: number;
@@ -376,10 +376,20 @@ export class Simulator {
 
 /** Each store's transfer partners: the other stores of its city, else of its region. */
 function linkPeers(states: StoreState[]): void {
+  const group = (key: (st: StoreState) => string) => {
+    const groups = new Map<string, StoreState[]>();
+    for (const st of states) {
+      const list = groups.get(key(st));
+      if (list) list.push(st);
+      else groups.set(key(st), [st]);
+    }
+    return groups;
+  };
+  const byCity = group((st) => st.store.city);
+  const byRegion = group((st) => st.store.region);
   for (const st of states) {
-    const city = states.filter((o) => o !== st && o.store.city === st.store.city);
-    st.peers =
-      city.length > 0 ? city : states.filter((o) => o !== st && o.store.region === st.store.region);
+    const city = byCity.get(st.store.city)!.filter((o) => o !== st);
+    st.peers = city.length > 0 ? city : byRegion.get(st.store.region)!.filter((o) => o !== st);
   }
 }
 
