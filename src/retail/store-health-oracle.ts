@@ -109,8 +109,7 @@ export function computeStoreHealth(
       minuteOfDay !== null &&
       minuteOfDay >= minutes(store.opens) &&
       minuteOfDay < minutes(store.closes);
-    const quietMs =
-      clock === null ? 0 : openMsBetween(store, last ?? clock.first, clock.watermark);
+    const quietMs = clock === null ? 0 : openMsBetween(store, last ?? clock.first, clock.watermark);
     const at = (ms: number | undefined) => (ms === undefined ? null : formatUtc(ms));
     out.set(id, {
       ...store,
