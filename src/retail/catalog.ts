@@ -42,7 +42,7 @@ export const CATEGORY_INFO: Readonly<Record<Category, CategoryInfo>> = {
     gstRatePct: 5,
     mrpRangePaise: [2_000, 100_000],
     catalogShare: 12,
-    demand: 3,
+    demand: 2,
   },
   dairy_fresh: {
     lowStockThreshold: 15,
@@ -112,7 +112,7 @@ export const CATEGORY_INFO: Readonly<Record<Category, CategoryInfo>> = {
     gstRatePct: 18,
     mrpRangePaise: [9_900, 5_300_000],
     catalogShare: 5,
-    demand: 0.15,
+    demand: 0.06,
   },
   festive: {
     lowStockThreshold: 10,
