@@ -251,6 +251,12 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard in a real browser'
       )
       .toBe(true);
     expect(await page.locator('[data-testid="sales-hours"] .hour-bar').count()).toBe(24);
+    // The bars are drawn to scale: the best hour is the full 52 px (the page's CSP refuses
+    // style attributes, which once left every bar 1 px high).
+    const heights = await page
+      .locator('[data-testid="sales-hours"] .hour-bar')
+      .evaluateAll((bars) => bars.map((b) => Math.round(b.getBoundingClientRect().height)));
+    expect(Math.max(...heights)).toBe(52);
     await expect
       .poll(
         async () => {
