@@ -81,6 +81,31 @@ beforeAll(async () => {
     record('S0001', reservation),
     record('S0001', reservation),
   ]);
+  // A price above the MRP (unlawful in India), a transfer with no direction, a valid transfer.
+  await platform.log.append('erp.prices', [
+    record('SKU00001', {
+      event_id: 'pr-mrp',
+      event_ts: ts,
+      sku: 'SKU00001',
+      price_paise: 12_000,
+      mrp_paise: 10_000,
+      reason: 'promotion_end',
+      effective_from: ts,
+    }),
+  ]);
+  const transfer = {
+    event_id: 't-ok',
+    event_ts: '2026-11-24T21:10:00.000+05:30',
+    store_id: 'S0001',
+    transfer_id: 'TRF-1',
+    direction: 'out',
+    other_store_id: 'S0002',
+    lines: [{ sku: 'SKU00001', qty: 1 }],
+  };
+  await platform.log.append('inventory.transfers', [
+    record('S0001', transfer),
+    record('S0001', { ...transfer, event_id: 't-dir', direction: 'sideways' }),
+  ]);
   // As the simulator source does with an event the registry refuses.
   await platform.log.append('freshet.quarantine', [
     {
@@ -108,6 +133,7 @@ describe('bad input never stops the pipeline and is never dropped silently', () 
       'SELECT source_table, reason FROM silver.quarantine ORDER BY source_table, reason',
     );
     expect(quarantined).toEqual([
+      { source_table: 'erp_prices', reason: 'price_paise is above mrp_paise' },
       {
         source_table: 'freshet_quarantine',
         reason: 'pos.transactions: (root): must have property lines',
@@ -116,6 +142,7 @@ describe('bad input never stops the pipeline and is never dropped silently', () 
         source_table: 'inventory_counts',
         reason: 'event_ts is missing or not a timestamp with an offset',
       },
+      { source_table: 'inventory_transfers', reason: 'direction must be out or in' },
       { source_table: 'pos_transactions', reason: 'a line has no sku or a qty below 1' },
       { source_table: 'pos_transactions', reason: 'kind must be sale, return or void' },
       { source_table: 'pos_transactions', reason: 'payload is not valid JSON' },
@@ -129,7 +156,12 @@ describe('bad input never stops the pipeline and is never dropped silently', () 
       await c.rows(
         "SELECT projected_qty, reserved_qty, available_qty, status FROM gold.inventory_realtime WHERE sku = 'SKU00001'",
       ),
-    ).toEqual([{ projected_qty: 3, reserved_qty: 1, available_qty: 2, status: 'LOW' }]);
+      // Counted 5 at 21:00; sold 2 at 21:03; transferred 1 out at 21:10.
+    ).toEqual([{ projected_qty: 2, reserved_qty: 1, available_qty: 1, status: 'LOW' }]);
+    expect(await c.rows('SELECT event_id, movement_qty FROM silver.transfer_lines')).toEqual([
+      { event_id: 't-ok', movement_qty: -1 },
+    ]);
+    expect(await c.rows('SELECT count(*) AS n FROM silver.price_changes')).toEqual([{ n: 0 }]);
     const metrics = await platform.metrics.registry.metrics();
     expect(metrics).toMatch(/^freshet_quarantined_rows\{table="pos_transactions"\} 3$/m);
   });
