@@ -10,6 +10,9 @@ export function h(tag, attrs, ...children) {
   for (const [k, v] of Object.entries(attrs ?? {})) {
     if (v === null || v === undefined || v === false) continue;
     if (k === 'class') el.className = v;
+    // Through the CSSOM: the page's Content-Security-Policy (default-src 'self') refuses style
+    // attributes, so setAttribute('style', …) would be silently ignored.
+    else if (k === 'style') el.style.cssText = String(v);
     else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }

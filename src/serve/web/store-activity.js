@@ -62,14 +62,11 @@ export function storeActivity(base) {
       ...Array.from({ length: 24 }, (_, hour) => {
         const r = byHour.get(hour);
         const v = r ? Math.max(0, Number(r.net_sales_paise) || 0) : 0;
-        const bar = h('span', {
+        return h('span', {
           class: 'hour-bar',
+          style: `height: ${Math.max(1, Math.round((v / max) * BAR_PX))}px`,
           title: `${String(hour).padStart(2, '0')}:00 IST — ${formatRupees(v)}, ${formatInt(r?.bills ?? 0)} bills`,
         });
-        // Through the CSSOM: the page's Content-Security-Policy (default-src 'self') refuses
-        // style attributes, which left every bar 1 px high.
-        bar.style.height = `${Math.max(1, Math.round((v / max) * BAR_PX))}px`;
-        return bar;
       }),
     );
     bars.setAttribute('aria-label', `Net sales by hour on ${s.date_ist ?? 'no day yet'}`);
