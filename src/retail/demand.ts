@@ -48,15 +48,10 @@ function minutes(hhmm: string): number {
 }
 
 /** How much of IST hour `hour` a store is open, 0..1. */
-export function openShare(store: Store, hour: number): number {
+function openShare(store: Store, hour: number): number {
   const from = Math.max(minutes(store.opens), hour * 60);
   const to = Math.min(minutes(store.closes), hour * 60 + 60);
   return Math.max(0, to - from) / 60;
-}
-
-/** Whether a store is open at an IST minute of day. */
-export function isOpenAt(store: Store, minuteOfDay: number): boolean {
-  return minuteOfDay >= minutes(store.opens) && minuteOfDay < minutes(store.closes);
 }
 
 /** A store's day shape: its share of a day's bills in each hour (sums to 1 over its hours). */

@@ -80,15 +80,7 @@ export {
   type Festival,
   type ProfileName,
 } from './calendar.js';
-export {
-  AVERAGE_BILLS_PER_DAY,
-  billsPerDay,
-  HOUR_SHAPE,
-  isOpenAt,
-  openShare,
-  storeDayShape,
-  WEEKDAY_SHAPE,
-} from './demand.js';
+export { AVERAGE_BILLS_PER_DAY, HOUR_SHAPE, WEEKDAY_SHAPE } from './demand.js';
 export {
   computeInventory,
   inventoryKey,

@@ -55,8 +55,8 @@ const WHOLE_BILL_RETURN_SHARE = 0.25;
 /** A POS event for the store: mostly sales, about RETURN_SHARE returns. */
 export function posTransaction(ctx: SimContext, st: StoreState): PosTransactionEvent | null {
   const draw = ctx.rng.float();
-  if (st.bills.size > 0 && draw < RETURN_SHARE) return returnBill(ctx, st);
-  if (st.bills.size > 0 && draw < RETURN_SHARE + VOID_SHARE) return voidBill(ctx, st);
+  if (st.bills.size > 0 && draw < RETURN_SHARE) return reverseBill(ctx, st, 'return');
+  if (st.bills.size > 0 && draw < RETURN_SHARE + VOID_SHARE) return reverseBill(ctx, st, 'void');
   return sale(ctx, st);
 }
 
@@ -96,76 +96,42 @@ function sale(ctx: SimContext, st: StoreState): PosTransactionEvent | null {
   return bill(ctx, st, billNo, register, cashier, 'sale', null, TENDERS[tender] as Tender, lines);
 }
 
-/** Cancels a whole recent bill at the till: every unit goes back, the tender is reversed. */
-function voidBill(ctx: SimContext, st: StoreState): PosTransactionEvent | null {
-  const { rng } = ctx;
-  const bills = st.bills;
-  const slot = rng.int(0, bills.size - 1);
-  const lines: PosLine[] | null = ctx.emit ? [] : null;
-  for (let i = 0; i < bills.lineCount(slot); i++) {
-    const pos = bills.pos(slot, i);
-    const qty = bills.qty(slot, i);
-    st.stock[pos] = (st.stock[pos] as number) + qty;
-    lines?.push(posLine(ctx, st, i, pos, qty, bills.price(slot, i), bills.discount(slot, i)));
-  }
-  const original = billId(st.store.store_id, bills.billNo(slot));
-  const tender = bills.tender(slot);
-  bills.remove(slot);
-  const register = rng.int(1, st.registers);
-  const cashier = rng.int(1, st.cashiers);
-  const billNo = st.nextBillNo();
-  if (lines === null) return null;
-  return bill(
-    ctx,
-    st,
-    billNo,
-    register,
-    cashier,
-    'void',
-    original,
-    TENDERS[tender] as Tender,
-    lines,
-  );
-}
-
-function returnBill(ctx: SimContext, st: StoreState): PosTransactionEvent | null {
+/**
+ * Takes back a recent bill of the store: a return (some or all lines, some or all units, refunded
+ * to the original tender or as store credit) or a void (the whole bill, at once, tender reversed).
+ * Returned and voided goods go back on the shelf (damaged returns are a shrinkage counts find).
+ */
+function reverseBill(
+  ctx: SimContext,
+  st: StoreState,
+  kind: 'return' | 'void',
+): PosTransactionEvent | null {
   const { rng } = ctx;
   const bills = st.bills;
   const slot = rng.int(0, bills.size - 1);
   const count = bills.lineCount(slot);
-  const whole = rng.chance(WHOLE_BILL_RETURN_SHARE);
+  const whole = kind === 'void' || rng.chance(WHOLE_BILL_RETURN_SHARE);
   const first = whole ? 0 : rng.int(0, count - 1);
   const end = whole ? count : first + 1;
   const lines: PosLine[] | null = ctx.emit ? [] : null;
   for (let i = first; i < end; i++) {
     const pos = bills.pos(slot, i);
     const sold = bills.qty(slot, i);
-    const qty = rng.int(1, sold);
-    // Returned goods go back on the shelf (damaged returns are a shrinkage the counts find).
+    const qty = kind === 'void' ? sold : rng.int(1, sold);
     st.stock[pos] = (st.stock[pos] as number) + qty;
     const discount = Math.floor((bills.discount(slot, i) * qty) / sold);
     lines?.push(posLine(ctx, st, i - first, pos, qty, bills.price(slot, i), discount));
   }
-  const originalBillNo = bills.billNo(slot);
+  const original = billId(st.store.store_id, bills.billNo(slot));
   const originalTender = bills.tender(slot);
   bills.remove(slot);
   const register = rng.int(1, st.registers);
   const cashier = rng.int(1, st.cashiers);
-  const tender = rng.chance(STORE_CREDIT_REFUND_SHARE) ? STORE_CREDIT : originalTender;
+  const tender =
+    kind === 'return' && rng.chance(STORE_CREDIT_REFUND_SHARE) ? STORE_CREDIT : originalTender;
   const billNo = st.nextBillNo();
   if (lines === null) return null;
-  const original = billId(st.store.store_id, originalBillNo);
-  return bill(
-    ctx,
-    st,
-    billNo,
-    register,
-    cashier,
-    'return',
-    original,
-    TENDERS[tender] as Tender,
-    lines,
-  );
+  return bill(ctx, st, billNo, register, cashier, kind, original, TENDERS[tender] as Tender, lines);
 }
 
 /** A popular slot with stock that is not already on the bill, or -1 after a few tries. */

@@ -13,17 +13,11 @@ import {
   silverPos,
   silverStoreEvents,
   storeMaster,
+  type StoreMaster,
 } from './silver-events.js';
 
-export interface StoreHealthRow {
-  store_id: string;
-  name: string | null;
-  city: string | null;
-  region: string | null;
-  format: string | null;
-  /** Opening hours, IST `HH:MM`, from the store master. */
-  opens: string | null;
-  closes: string | null;
+/** The store master's columns (opening hours IST `HH:MM`), then the store's health. */
+export interface StoreHealthRow extends StoreMaster {
   /** Latest POS event time of the store (any kind), ISO UTC; null if it never rang a bill. */
   last_pos_at: string | null;
   /** Latest event time of any of its POS, count, reservation or shipment events. */
