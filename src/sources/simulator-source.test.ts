@@ -25,15 +25,13 @@ afterEach(async () => {
 
 const checkpointPath = () => join(dir, 'sources', 'simulator.json');
 
-/** Runs a source on this test's stream until it has sent `maxEvents`, then stops it. */
-async function runSource(
-  maxEvents: number | undefined,
-  over: { log?: Log; registry?: SchemaRegistry } & Partial<SimulatorSourceOptions> = {},
-): Promise<SimulatorSource> {
-  const source = new SimulatorSource({
-    ...over,
-    log: over.log ?? log,
-    registry: over.registry ?? registry,
+type SourceOverrides = { log?: Log; registry?: SchemaRegistry } & Partial<SimulatorSourceOptions>;
+
+/** A source on this test's stream (20 stores, 100 SKUs, as fast as it goes). */
+function newSource(over: SourceOverrides = {}): SimulatorSource {
+  return new SimulatorSource({
+    log,
+    registry,
     metrics: new Metrics(),
     checkpointPath: checkpointPath(),
     seed: 9,
@@ -41,9 +39,17 @@ async function runSource(
     skus: 100,
     rate: 1_000_000,
     partitions: 2,
-    ...(maxEvents === undefined ? {} : { maxEvents }),
     tickMs: 1,
+    ...over,
   });
+}
+
+/** Runs a source on this test's stream until it has sent `maxEvents`, then stops it. */
+async function runSource(
+  maxEvents: number | undefined,
+  over: SourceOverrides = {},
+): Promise<SimulatorSource> {
+  const source = newSource({ ...over, ...(maxEvents === undefined ? {} : { maxEvents }) });
   await source.start();
   while (source.status().state === 'running') await new Promise((r) => setTimeout(r, 10));
   await source.stop();
@@ -123,17 +129,7 @@ describe('SimulatorSource', () => {
 
   it('refuses to continue a stream with other simulator settings', async () => {
     await runUntil(100);
-    const other = new SimulatorSource({
-      log,
-      registry,
-      metrics: new Metrics(),
-      checkpointPath: checkpointPath(),
-      seed: 10,
-      stores: 20,
-      skus: 100,
-      rate: 1000,
-      partitions: 2,
-    });
+    const other = newSource({ seed: 10 });
     await expect(other.start()).rejects.toThrow(
       /--seed 9 --stores 20 --skus 100; run with those values/,
     );
@@ -212,16 +208,7 @@ describe('SimulatorSource replay and silent stores', () => {
   });
 
   it('paces a replay by its speed: an hour a second sends about one hour per second', async () => {
-    const source = new SimulatorSource({
-      log,
-      registry,
-      metrics: new Metrics(),
-      checkpointPath: checkpointPath(),
-      seed: 9,
-      stores: 20,
-      skus: 100,
-      rate: 1_000_000,
-      partitions: 2,
+    const source = newSource({
       tickMs: 5,
       replay: { start: TEN, end: TEN + 86_400_000, speed: 3600 },
     });
