@@ -8,6 +8,7 @@
 // so the forecast "knows" Diwali exactly as well as the chain does.
 
 import { CATEGORIES, type Category } from './catalog.js';
+import { DAY_MS } from './ist-time.js';
 import type { Region } from './stores.js';
 
 export type FestivalName = 'diwali' | 'dussehra' | 'eid' | 'christmas' | 'holi' | 'pongal';
@@ -103,8 +104,6 @@ export interface DayLift {
   /** The festival or sale that shapes the day, if any (for reports and the forecast). */
   event: string | null;
 }
-
-const DAY_MS = 86_400_000;
 
 function dayNumber(date: string): number {
   const ms = Date.parse(`${date}T00:00:00Z`);

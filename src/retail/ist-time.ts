@@ -3,7 +3,8 @@
 // host's time zone or ICU data, and the simulator formats one per event, so it must be cheap.
 
 export const IST_OFFSET_MS = 19_800_000; // +05:30; India has no daylight saving time
-const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
 /** 0000-01-01T00:00:00.000+05:30 and 9999-12-31T23:59:59.999+05:30, as epoch ms. */
 const MIN_MS = -62_167_219_200_000 - IST_OFFSET_MS;
 const MAX_MS = 253_402_300_799_999 - IST_OFFSET_MS;

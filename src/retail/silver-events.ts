@@ -178,6 +178,4 @@ export function chainClock(pos: PosEvent[]): { watermark: number; first: number 
   return { watermark, first };
 }
 
-export const IST_OFFSET_MS = 19_800_000;
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 86_400_000;
+export { DAY_MS, HOUR_MS, IST_OFFSET_MS } from './ist-time.js';

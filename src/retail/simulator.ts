@@ -18,7 +18,7 @@ import { generateCatalog, type Sku } from './catalog.js';
 import { ChainState } from './chain-state.js';
 import { billsPerDay, LiftCache, storeDayShape, WEEKDAY_SHAPE } from './demand.js';
 import { dcId, simEventId } from './ids.js';
-import { formatIst, IST_OFFSET_MS } from './ist-time.js';
+import { formatIst, HOUR_MS, IST_OFFSET_MS } from './ist-time.js';
 import { Prng, WeightedSampler } from './prng.js';
 import type { SimContext } from './sim-context.js';
 import { inventoryCount } from './sim-counts.js';
@@ -70,8 +70,6 @@ export const EVENT_MIX = {
 type OperationalTopic = keyof typeof EVENT_MIX;
 const OPERATIONAL = Object.keys(EVENT_MIX) as OperationalTopic[];
 const POS = OPERATIONAL.indexOf('pos.transactions');
-
-const HOUR_MS = 3_600_000;
 
 /** The replay clock's demand for one IST hour: event rate, POS share and who sells. */
 interface HourDemand {
